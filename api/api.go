@@ -1,0 +1,74 @@
+// Package api serves kumo's REST API (JSON under /api/v1) with echo. It owns
+// the wire: routes, request decoding and validation of shapes, JSON views of
+// resources, request ids and the mapping of errors to codes.
+//
+// It holds no rules of its own: every decision is the services' (instances,
+// images). It must not talk to the hypervisor or the store directly.
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"kumo/images"
+	"kumo/instances"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	instances *instances.Service
+	images    *images.Service
+	log       *slog.Logger
+	// MaxUpload caps the size of one uploaded image file.
+	maxUpload int64
+}
+
+// Options tune the API.
+type Options struct {
+	MaxUpload int64 // bytes; default 16 GiB
+}
+
+// New returns the HTTP handler of the API.
+func New(inst *instances.Service, im *images.Service, log *slog.Logger, opts Options) http.Handler {
+	if opts.MaxUpload == 0 {
+		opts.MaxUpload = 16 << 30
+	}
+	s := &Server{instances: inst, images: im, log: log, maxUpload: opts.MaxUpload}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(middleware.Recover())
+	for _, r := range s.routes() {
+		h := r.Handler
+		if !r.Upload {
+			h = withBodyLimit(h, maxJSONBody)
+		}
+		e.Add(r.Method, r.Path, h)
+	}
+	return e
+}
+
+const maxJSONBody = 1 << 20
+
+func withBodyLimit(h echo.HandlerFunc, n int64) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, n)
+		return h(c)
+	}
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}

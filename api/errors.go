@@ -1,0 +1,101 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"kumo/images"
+	"kumo/instances"
+	"kumo/internal/errs"
+)
+
+// errorCodes maps error kinds to an HTTP status and an EC2 error code. It is
+// the only place that decides how a failure looks on the wire; the first
+// entry that matches wins.
+var errorCodes = []struct {
+	kind   error
+	status int
+	code   string
+}{
+	{instances.ErrNotFound, http.StatusNotFound, "InvalidInstanceID.NotFound"},
+	{instances.ErrMalformed, http.StatusBadRequest, "InvalidInstanceID.Malformed"},
+	{images.ErrNotFound, http.StatusNotFound, "InvalidAMIID.NotFound"},
+	{images.ErrMalformed, http.StatusBadRequest, "InvalidAMIID.Malformed"},
+	{images.ErrInUse, http.StatusConflict, "InvalidAMIID.InUse"},
+	{images.ErrDuplicate, http.StatusConflict, "InvalidAMIName.Duplicate"},
+	{errs.InvalidParameter, http.StatusBadRequest, "InvalidParameterValue"},
+	{errs.MissingParameter, http.StatusBadRequest, "MissingParameter"},
+	{errs.InstanceLimit, http.StatusBadRequest, "InstanceLimitExceeded"},
+	{errs.LimitExceeded, http.StatusRequestEntityTooLarge, "LimitExceeded"},
+	{errs.InsufficientSpace, http.StatusServiceUnavailable, "InsufficientInstanceCapacity"},
+}
+
+// echo's own failures (unknown route, wrong method, body too large).
+var httpCodes = map[int]string{
+	http.StatusNotFound:              "NotFound",
+	http.StatusMethodNotAllowed:      "MethodNotAllowed",
+	http.StatusRequestEntityTooLarge: "RequestEntityTooLarge",
+	http.StatusUnsupportedMediaType:  "UnsupportedMediaType",
+	http.StatusBadRequest:            "InvalidRequest",
+}
+
+// Error is a failure as the API reports it.
+type Error struct {
+	Status    int    `json:"-"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// classify turns any error into the Error the client sees. Unknown errors
+// become InternalError without their text, which may hold host details.
+func classify(err error) (e *Error, internal bool) {
+	var ise *instances.IncorrectStateError
+	if errors.As(err, &ise) {
+		return &Error{Status: http.StatusConflict, Code: "IncorrectInstanceState", Message: ise.Error()}, false
+	}
+	for _, m := range errorCodes {
+		if errors.Is(err, m.kind) {
+			return &Error{Status: m.status, Code: m.code, Message: errs.Message(err)}, false
+		}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code, ok := httpCodes[he.Code]
+		if !ok {
+			code = http.StatusText(he.Code)
+		}
+		msg, _ := he.Message.(string)
+		if msg == "" {
+			msg = http.StatusText(he.Code)
+		}
+		return &Error{Status: he.Code, Code: code, Message: msg}, false
+	}
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae, false
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "InternalError",
+		Message: "an internal error occurred; the server log has the details under this request id"}, true
+}
+
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	e, internal := classify(err)
+	e.RequestID = requestID(c)
+	if internal {
+		s.log.Error("request failed", "request_id", e.RequestID, "method", c.Request().Method,
+			"path", c.Request().URL.Path, "err", err)
+	}
+	c.JSON(e.Status, map[string]*Error{"error": e})
+}
+
+func badRequest(format string, args ...any) error {
+	return errs.New(errs.InvalidParameter, format, args...)
+}

@@ -1,0 +1,53 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"kumo/web"
+)
+
+// Route is one endpoint. All endpoints are listed in routes, so the whole
+// API surface reads in one place.
+type Route struct {
+	Method  string
+	Path    string
+	Handler echo.HandlerFunc
+	// Upload routes take a raw file body instead of a small JSON document.
+	Upload bool
+}
+
+func (s *Server) routes() []Route {
+	return []Route{
+		{Method: http.MethodGet, Path: "/healthz", Handler: s.health},
+		{Method: http.MethodGet, Path: "/", Handler: s.placeholderPage},
+
+		{Method: http.MethodGet, Path: "/api/v1/instance-types", Handler: s.listTypes},
+
+		{Method: http.MethodGet, Path: "/api/v1/images", Handler: s.listImages},
+		{Method: http.MethodPost, Path: "/api/v1/images", Handler: s.registerImage},
+		{Method: http.MethodGet, Path: "/api/v1/images/:id", Handler: s.getImage},
+		{Method: http.MethodDelete, Path: "/api/v1/images/:id", Handler: s.deregisterImage},
+		{Method: http.MethodPost, Path: "/api/v1/blobs", Handler: s.uploadBlob, Upload: true},
+
+		{Method: http.MethodGet, Path: "/api/v1/instances", Handler: s.listInstances},
+		{Method: http.MethodPost, Path: "/api/v1/instances", Handler: s.runInstances},
+		{Method: http.MethodGet, Path: "/api/v1/instances/:id", Handler: s.getInstance},
+		{Method: http.MethodDelete, Path: "/api/v1/instances/:id", Handler: s.terminateInstance},
+		{Method: http.MethodPost, Path: "/api/v1/instances/:id/start", Handler: s.instanceAction},
+		{Method: http.MethodPost, Path: "/api/v1/instances/:id/stop", Handler: s.instanceAction},
+		{Method: http.MethodPost, Path: "/api/v1/instances/:id/reboot", Handler: s.instanceAction},
+		{Method: http.MethodPost, Path: "/api/v1/instances/:id/terminate", Handler: s.instanceAction},
+		{Method: http.MethodPost, Path: "/api/v1/instances/:id/image", Handler: s.createImage},
+		{Method: http.MethodGet, Path: "/api/v1/instances/:id/console", Handler: s.consoleOutput},
+	}
+}
+
+func (s *Server) health(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) placeholderPage(c echo.Context) error {
+	return c.HTMLBlob(http.StatusOK, web.Index)
+}

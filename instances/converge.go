@@ -1,0 +1,259 @@
+package instances
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"kumo/hypervisor"
+	"kumo/store"
+)
+
+// pollInterval is how often a stop checks whether the guest is off yet.
+const pollInterval = 200 * time.Millisecond
+
+// kick schedules a converge of the instance. Kicks that arrive while one is
+// already waiting to run fold into it: converge reads the latest state.
+func (s *Service) kick(id string) {
+	s.mu.Lock()
+	if s.queued[id] || s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.queued[id] = true
+	l := s.lockFor(id)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		l.Lock()
+		defer l.Unlock()
+		s.mu.Lock()
+		delete(s.queued, id)
+		s.mu.Unlock()
+		if s.ctx.Err() != nil {
+			return
+		}
+		if err := s.converge(s.ctx, id); err != nil && s.ctx.Err() == nil {
+			s.log.Error("converge failed", "instance", id, "err", err)
+		}
+	}()
+}
+
+func (s *Service) lockFor(id string) *sync.Mutex {
+	l, ok := s.locks[id]
+	if !ok {
+		l = &sync.Mutex{}
+		s.locks[id] = l
+	}
+	return l
+}
+
+// converge does whatever the instance's recorded state still needs from the
+// hypervisor. It runs with the instance's lock held.
+func (s *Service) converge(ctx context.Context, id string) error {
+	for {
+		in, err := s.store.Instance(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var again bool
+		switch State(in.State) {
+		case Pending:
+			again, err = s.launch(ctx, in)
+		case Running:
+			err = s.checkRunning(ctx, in)
+		case Stopping:
+			err = s.stop(ctx, in)
+		case ShuttingDown:
+			err = s.terminate(ctx, in)
+		}
+		if err != nil || !again {
+			return err
+		}
+	}
+}
+
+// step is one named part of a launch, so failures say where they happened.
+type step struct {
+	name string
+	do   func() error
+}
+
+// launch brings a pending instance to running. Every step checks what
+// already exists, so a launch cut short by a crash resumes where it was.
+// It reports again=true when it moved the instance to a state that needs
+// more work (a failed first launch must be cleaned up).
+func (s *Service) launch(ctx context.Context, in store.Instance) (again bool, err error) {
+	im, err := s.store.Image(ctx, in.ImageID)
+	if err != nil {
+		return false, err
+	}
+	net, err := s.driver.Network(ctx, in.Network)
+	if err != nil {
+		return false, fmt.Errorf("network %s: %w", in.Network, err)
+	}
+	sp, err := s.spec(in, im, net)
+	if err != nil {
+		return false, err
+	}
+	steps := []step{
+		{"root-disk", func() error {
+			if im.Disk == "" {
+				return nil
+			}
+			return s.disks.createRoot(ctx, in.ID, s.images.Blobs().Path(im.Disk), im.DiskFormat)
+		}},
+		{"seed-disk", func() error { return s.disks.createSeed(in.ID, in.UserData) }},
+		{"define-domain", func() error {
+			if err := s.driver.Define(ctx, sp); !errors.Is(err, hypervisor.ErrExists) {
+				return err
+			}
+			return nil
+		}},
+		{"start-domain", func() error {
+			err := s.driver.Start(ctx, in.ID)
+			if errors.Is(err, hypervisor.ErrInvalidState) {
+				if d, ierr := s.driver.Inspect(ctx, in.ID); ierr == nil && d.State == hypervisor.PowerRunning {
+					return nil
+				}
+			}
+			return err
+		}},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			if ctx.Err() != nil {
+				return false, ctx.Err()
+			}
+			return s.launchFailed(ctx, in, st.name, err)
+		}
+	}
+	return false, s.apply(ctx, in, Launched, "")
+}
+
+func (s *Service) launchFailed(ctx context.Context, in store.Instance, stepName string, cause error) (bool, error) {
+	s.log.Error("launch step failed", "instance", in.ID, "step", stepName, "err", cause)
+	reason := fmt.Sprintf("Server.InternalError: %s failed: %v", stepName, cause)
+	ev := LaunchFailed
+	if !in.StartedAt.IsZero() {
+		// It ran before: its disk holds the user's data, so it goes back to
+		// stopped rather than being thrown away.
+		ev = StartFailed
+	}
+	if err := s.apply(ctx, in, ev, reason); err != nil {
+		return false, err
+	}
+	return ev == LaunchFailed, nil
+}
+
+// checkRunning notices a guest that powered itself off or a domain that
+// vanished while the instance should be running.
+func (s *Service) checkRunning(ctx context.Context, in store.Instance) error {
+	d, err := s.driver.Inspect(ctx, in.ID)
+	if errors.Is(err, hypervisor.ErrNotFound) {
+		s.log.Warn("running instance has no domain; launching it again", "instance", in.ID)
+		if err := s.store.SetInstanceState(ctx, in.ID, in.State, string(Pending), "Server.InternalError: domain lost", s.clock.Now()); err != nil {
+			return err
+		}
+		s.kick(in.ID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch d.State {
+	case hypervisor.PowerShutoff, hypervisor.PowerCrashed:
+		return s.apply(ctx, in, PoweredOff, "Client.InstanceInitiatedShutdown: Instance initiated shutdown")
+	}
+	return nil
+}
+
+// stop asks the guest to power off and forces it after StopTimeout.
+func (s *Service) stop(ctx context.Context, in store.Instance) error {
+	s.mu.Lock()
+	forced := s.forced[in.ID]
+	delete(s.forced, in.ID)
+	s.mu.Unlock()
+	if !forced {
+		if err := s.driver.Shutdown(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+			s.log.Warn("ACPI shutdown failed; forcing off", "instance", in.ID, "err", err)
+			forced = true
+		}
+	}
+	deadline := s.clock.Now().Add(s.cfg.StopTimeout)
+	for !forced {
+		off, err := s.isOff(ctx, in.ID)
+		if err != nil {
+			return err
+		}
+		if off {
+			return s.apply(ctx, in, StopDone, "Client.UserInitiatedShutdown: User initiated shutdown")
+		}
+		if !s.clock.Now().Before(deadline) {
+			s.log.Warn("guest ignored ACPI shutdown; forcing off", "instance", in.ID, "timeout", s.cfg.StopTimeout)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.clock.After(pollInterval):
+		}
+		// Another action (a terminate) may have taken over meanwhile.
+		cur, err := s.store.Instance(ctx, in.ID)
+		if err != nil || cur.State != in.State {
+			return err
+		}
+	}
+	if err := s.driver.Destroy(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+		return fmt.Errorf("force off %s: %w", in.ID, err)
+	}
+	return s.apply(ctx, in, StopDone, "Client.UserInitiatedShutdown: User initiated shutdown")
+}
+
+func (s *Service) isOff(ctx context.Context, id string) (bool, error) {
+	d, err := s.driver.Inspect(ctx, id)
+	if errors.Is(err, hypervisor.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return d.State == hypervisor.PowerShutoff || d.State == hypervisor.PowerCrashed, nil
+}
+
+// terminate removes the domain and the disks, then releases the address.
+func (s *Service) terminate(ctx context.Context, in store.Instance) error {
+	if err := s.driver.Destroy(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+		return fmt.Errorf("destroy %s: %w", in.ID, err)
+	}
+	if err := s.driver.Undefine(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+		return fmt.Errorf("undefine %s: %w", in.ID, err)
+	}
+	if err := s.disks.remove(in.ID); err != nil {
+		return fmt.Errorf("remove disks of %s: %w", in.ID, err)
+	}
+	reason := in.StateReason
+	if reason == "" {
+		reason = "Client.UserInitiatedShutdown: User initiated shutdown"
+	}
+	return s.apply(ctx, in, TerminateDone, reason)
+}
+
+// apply records the move event causes, if the row still holds what in says.
+func (s *Service) apply(ctx context.Context, in store.Instance, ev Event, reason string) error {
+	m, err := Next(in.ID, State(in.State), ev)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetInstanceState(ctx, in.ID, in.State, string(m.To), reason, s.clock.Now()); err != nil {
+		return err
+	}
+	s.log.Info("instance "+string(m.To), "instance", in.ID, "event", string(ev), "reason", reason)
+	return nil
+}

@@ -1,0 +1,120 @@
+// Package instances owns the instance lifecycle: the EC2 state machine, the
+// launch steps, and the loop that drives each instance's hypervisor domain
+// towards the state recorded for it.
+//
+// The store is the source of truth. Every action first records the new state
+// (compare-and-set, so concurrent actions cannot both win), then hands the
+// instance to converge, which reads the record and does whatever the
+// hypervisor still lacks. Because converge is idempotent and level-triggered,
+// the same code resumes half-done work after a crash, reacts to lifecycle
+// events and repairs drift found by the periodic resync.
+//
+// It must not know about the API, HTTP or libvirt: it speaks to hosts only
+// through hypervisor.Driver.
+package instances
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"kumo/hypervisor"
+	"kumo/images"
+	"kumo/internal/clock"
+	"kumo/store"
+)
+
+// Error kinds of this package, mapped to EC2 codes by the API.
+var (
+	ErrNotFound  = errors.New("instance not found")
+	ErrMalformed = errors.New("malformed instance id")
+)
+
+// Config tunes the service; zero fields take the defaults below.
+type Config struct {
+	DataDir string // instance disks live in DataDir/<instance id>/
+	Network string // the hypervisor network instances attach to
+	Host    string // the host name recorded with each instance
+	// StopTimeout is how long a guest gets to power off after an ACPI
+	// shutdown before it is forced off.
+	StopTimeout time.Duration
+	// Retention is how long terminated instances stay visible.
+	Retention time.Duration
+	// ResyncInterval is how often every instance is compared with its domain.
+	ResyncInterval time.Duration
+	// MaxInstances caps live (not terminated) instances.
+	MaxInstances int
+}
+
+func (c *Config) setDefaults() {
+	if c.Network == "" {
+		c.Network = "kumo"
+	}
+	if c.Host == "" {
+		c.Host = "local"
+	}
+	if c.StopTimeout == 0 {
+		c.StopTimeout = 60 * time.Second
+	}
+	if c.Retention == 0 {
+		c.Retention = time.Hour
+	}
+	if c.ResyncInterval == 0 {
+		c.ResyncInterval = 30 * time.Second
+	}
+	if c.MaxInstances == 0 {
+		c.MaxInstances = 64
+	}
+}
+
+// Service manages instances on one host.
+type Service struct {
+	cfg    Config
+	store  *store.Store
+	driver hypervisor.Driver
+	images *images.Service
+	clock  clock.Clock
+	log    *slog.Logger
+	disks  disks
+
+	ctx    context.Context // ends when the service closes
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	locks  map[string]*sync.Mutex // one per instance: converge runs one at a time
+	queued map[string]bool        // instances with a converge waiting to run
+	forced map[string]bool        // stops that skip the ACPI request
+}
+
+// New returns a service. Call Start to reconcile and begin watching events.
+func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service, clk clock.Clock, log *slog.Logger) *Service {
+	cfg.setDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{
+		cfg: cfg, store: st, driver: drv, images: im, clock: clk, log: log,
+		disks: disks{dir: cfg.DataDir},
+		ctx:   ctx, cancel: cancel,
+		locks: map[string]*sync.Mutex{}, queued: map[string]bool{}, forced: map[string]bool{},
+	}
+}
+
+// Close stops background work and waits for it.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// Instance is an instance as callers see it.
+type Instance struct {
+	store.Instance
+	State State
+	Type  Type
+}
+
+func view(r store.Instance) Instance {
+	t, _ := LookupType(r.Type)
+	return Instance{Instance: r, State: State(r.State), Type: t}
+}

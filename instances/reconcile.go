@@ -1,0 +1,119 @@
+package instances
+
+import (
+	"context"
+	"fmt"
+
+	"kumo/hypervisor"
+	"kumo/internal/ids"
+	"kumo/store"
+)
+
+// Open reconciles the store with the hypervisor, then keeps them in step:
+// it follows lifecycle events and compares everything periodically, since
+// events can be missed.
+func (s *Service) Open(ctx context.Context) error {
+	if err := s.removeOrphans(ctx); err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	live, err := s.store.Instances(ctx, store.InstanceFilter{States: liveStates()})
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	for _, in := range live {
+		s.kick(in.ID)
+	}
+	events, err := s.driver.Events(s.ctx)
+	if err != nil {
+		return fmt.Errorf("subscribe to lifecycle events: %w", err)
+	}
+	s.wg.Add(2)
+	go s.followEvents(events)
+	go s.resyncLoop()
+	return nil
+}
+
+// removeOrphans destroys domains and deletes disks that no live instance
+// owns: leftovers of a crash between making them and recording them, or
+// between terminating an instance and cleaning up.
+func (s *Service) removeOrphans(ctx context.Context) error {
+	all, err := s.store.Instances(ctx, store.InstanceFilter{})
+	if err != nil {
+		return err
+	}
+	owned := map[string]bool{}
+	for _, in := range all {
+		if State(in.State) != Terminated {
+			owned[in.ID] = true
+		}
+	}
+	domains, err := s.driver.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range domains {
+		if d.Metadata != domainMetadata || owned[d.Name] || !ids.Valid("i", d.Name) {
+			continue
+		}
+		s.log.Warn("removing orphan domain", "domain", d.Name)
+		if err := s.driver.Destroy(ctx, d.Name); err != nil {
+			s.log.Error("destroy orphan domain", "domain", d.Name, "err", err)
+		}
+		if err := s.driver.Undefine(ctx, d.Name); err != nil {
+			s.log.Error("undefine orphan domain", "domain", d.Name, "err", err)
+		}
+	}
+	dirs, err := s.disks.leftovers()
+	if err != nil {
+		return err
+	}
+	for _, id := range dirs {
+		if !owned[id] {
+			s.log.Warn("removing orphan disks", "instance", id)
+			if err := s.disks.remove(id); err != nil {
+				s.log.Error("remove orphan disks", "instance", id, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) followEvents(events <-chan hypervisor.Event) {
+	defer s.wg.Done()
+	for ev := range events {
+		if ids.Valid("i", ev.Name) {
+			s.kick(ev.Name)
+		}
+	}
+}
+
+func (s *Service) resyncLoop() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.clock.After(s.cfg.ResyncInterval):
+		}
+		s.Resync(s.ctx)
+	}
+}
+
+// Resync compares every live instance with its domain and purges
+// terminated instances past their retention.
+func (s *Service) Resync(ctx context.Context) {
+	live, err := s.store.Instances(ctx, store.InstanceFilter{States: liveStates()})
+	if err != nil {
+		s.log.Error("resync", "err", err)
+		return
+	}
+	for _, in := range live {
+		s.kick(in.ID)
+	}
+	n, err := s.store.PurgeTerminated(ctx, s.clock.Now().Add(-s.cfg.Retention))
+	if err != nil {
+		s.log.Error("purge terminated instances", "err", err)
+	} else if n > 0 {
+		s.log.Info("purged terminated instances", "count", n)
+	}
+}

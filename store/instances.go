@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Instance is an instance row. State is the EC2 state name; the instances
+// package owns what the names mean and how they may change.
+type Instance struct {
+	ID           string
+	Name         string
+	ImageID      string
+	Type         string
+	State        string
+	StateReason  string
+	Host         string
+	Network      string
+	PrivateIP    string // empty once released
+	MAC          string
+	UserData     []byte
+	LaunchedAt   time.Time
+	StartedAt    time.Time // last time it reached running; zero if never
+	UpdatedAt    time.Time
+	TerminatedAt time.Time
+}
+
+const instanceColumns = `id, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at`
+
+func scanInstance(row interface{ Scan(...any) error }) (Instance, error) {
+	var in Instance
+	var ip sql.NullString
+	var launched, started, updated, terminated string
+	err := row.Scan(&in.ID, &in.Name, &in.ImageID, &in.Type, &in.State, &in.StateReason, &in.Host,
+		&in.Network, &ip, &in.MAC, &in.UserData, &launched, &started, &updated, &terminated)
+	in.PrivateIP = ip.String
+	in.LaunchedAt, in.StartedAt = parseTime(launched), parseTime(started)
+	in.UpdatedAt, in.TerminatedAt = parseTime(updated), parseTime(terminated)
+	return in, err
+}
+
+// Pool is the address range of a network that instances draw from.
+type Pool struct {
+	Network  string
+	Prefix   netip.Prefix
+	Reserved []netip.Addr // addresses never handed out (the gateway)
+}
+
+// CreateInstances inserts the rows and gives each a free address from pool,
+// all in one transaction: either every instance exists with its address or
+// none does. The image must still be available when the transaction runs,
+// and no more than maxLive instances may be live afterwards (0: no limit);
+// checking inside the transaction keeps concurrent launches from both
+// slipping under the limit.
+func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins []Instance) ([]Instance, error) {
+	out := make([]Instance, len(ins))
+	copy(out, ins)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if maxLive > 0 {
+			var live int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE state <> 'terminated'`).Scan(&live); err != nil {
+				return fmt.Errorf("count instances: %w", err)
+			}
+			if live+len(out) > maxLive {
+				return fmt.Errorf("%d live instances + %d new > %d: %w", live, len(out), maxLive, ErrLimit)
+			}
+		}
+		used, err := usedAddrs(ctx, tx, pool.Network)
+		if err != nil {
+			return err
+		}
+		for _, a := range pool.Reserved {
+			used[a] = true
+		}
+		next := pool.Prefix.Masked().Addr().Next() // skip the network address
+		for i := range out {
+			var imageState string
+			if err := tx.QueryRowContext(ctx, `SELECT state FROM images WHERE id = ?`, out[i].ImageID).Scan(&imageState); err != nil || imageState != "available" {
+				return fmt.Errorf("image %s: %w", out[i].ImageID, ErrNotFound)
+			}
+			for used[next] && pool.Prefix.Contains(next) {
+				next = next.Next()
+			}
+			if !pool.Prefix.Contains(next) || isBroadcast(pool.Prefix, next) {
+				return fmt.Errorf("network %s (%s): %w", pool.Network, pool.Prefix, ErrExhausted)
+			}
+			used[next] = true
+			out[i].PrivateIP = next.String()
+			out[i].Network = pool.Network
+			if err := insertInstance(ctx, tx, out[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func insertInstance(ctx context.Context, tx *sql.Tx, in Instance) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		in.ID, in.Name, in.ImageID, in.Type, in.State, in.StateReason, in.Host, in.Network,
+		nullString(in.PrivateIP), in.MAC, in.UserData, formatTime(in.LaunchedAt), formatTime(in.StartedAt), formatTime(in.UpdatedAt),
+		formatTime(in.TerminatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("instance %s: %w", in.ID, ErrDuplicate)
+	}
+	if err != nil {
+		return fmt.Errorf("insert instance %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+func usedAddrs(ctx context.Context, tx *sql.Tx, network string) (map[netip.Addr]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT private_ip FROM instances WHERE network = ? AND private_ip IS NOT NULL`, network)
+	if err != nil {
+		return nil, fmt.Errorf("list addresses: %w", err)
+	}
+	defer rows.Close()
+	used := map[netip.Addr]bool{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		if a, err := netip.ParseAddr(s); err == nil {
+			used[a] = true
+		}
+	}
+	return used, rows.Err()
+}
+
+func isBroadcast(p netip.Prefix, a netip.Addr) bool {
+	if !a.Is4() {
+		return false
+	}
+	b := a.As4()
+	hostBits := 32 - p.Bits()
+	for i := 0; i < hostBits; i++ {
+		if b[3-i/8]&(1<<(i%8)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Instance returns the instance with id.
+func (s *Store) Instance(ctx context.Context, id string) (Instance, error) {
+	in, err := scanInstance(s.db.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Instance{}, fmt.Errorf("instance %s: %w", id, ErrNotFound)
+	}
+	return in, err
+}
+
+// InstanceFilter narrows a listing; empty fields match everything.
+type InstanceFilter struct {
+	IDs    []string
+	States []string
+}
+
+// Instances lists instances matching f, in launch order.
+func (s *Store) Instances(ctx context.Context, f InstanceFilter) ([]Instance, error) {
+	q := `SELECT ` + instanceColumns + ` FROM instances WHERE 1=1`
+	var args []any
+	if len(f.IDs) > 0 {
+		q += ` AND id IN (` + placeholders(len(f.IDs)) + `)`
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if len(f.States) > 0 {
+		q += ` AND state IN (` + placeholders(len(f.States)) + `)`
+		for _, st := range f.States {
+			args = append(args, st)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY launched_at, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	defer rows.Close()
+	out := []Instance{}
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list instances: %w", err)
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// SetInstanceState moves an instance from state `from` to `to` and records
+// why; ErrStale when the row no longer holds `from`. Reaching "running"
+// records the start time; reaching "terminated" releases the address.
+func (s *Store) SetInstanceState(ctx context.Context, id, from, to, reason string, at time.Time) error {
+	q := `UPDATE instances SET state = ?, state_reason = ?, updated_at = ? WHERE id = ? AND state = ?`
+	args := []any{to, reason, formatTime(at), id, from}
+	switch to {
+	case "running":
+		q = `UPDATE instances SET state = ?, state_reason = ?, updated_at = ?, started_at = ? WHERE id = ? AND state = ?`
+		args = []any{to, reason, formatTime(at), formatTime(at), id, from}
+	case "terminated":
+		q = `UPDATE instances SET state = ?, state_reason = ?, updated_at = ?, private_ip = NULL, terminated_at = ? WHERE id = ? AND state = ?`
+		args = []any{to, reason, formatTime(at), formatTime(at), id, from}
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("instance %s: set state %s: %w", id, to, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.Instance(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("instance %s: not %s: %w", id, from, ErrStale)
+	}
+	return nil
+}
+
+// PurgeTerminated deletes instances terminated before cutoff.
+func (s *Store) PurgeTerminated(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM instances WHERE state = 'terminated' AND terminated_at < ?`, formatTime(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("purge terminated instances: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations maps each schema version to the statements that reach it from
+// the one before. Shipped entries are never edited or renumbered: a change
+// to the schema is a new entry.
+var migrations = map[int]string{
+	1: `
+CREATE TABLE images (
+	id              TEXT PRIMARY KEY,
+	name            TEXT NOT NULL,
+	description     TEXT NOT NULL DEFAULT '',
+	state           TEXT NOT NULL,
+	kernel          TEXT NOT NULL DEFAULT '',
+	initrd          TEXT NOT NULL DEFAULT '',
+	disk            TEXT NOT NULL DEFAULT '',
+	disk_format     TEXT NOT NULL DEFAULT '',
+	cmdline         TEXT NOT NULL DEFAULT '',
+	size_bytes      INTEGER NOT NULL DEFAULT 0,
+	source_instance TEXT NOT NULL DEFAULT '',
+	created_at      TEXT NOT NULL
+);
+CREATE UNIQUE INDEX images_available_name ON images(name) WHERE state = 'available';
+
+CREATE TABLE instances (
+	id            TEXT PRIMARY KEY,
+	name          TEXT NOT NULL DEFAULT '',
+	image_id      TEXT NOT NULL REFERENCES images(id),
+	type          TEXT NOT NULL,
+	state         TEXT NOT NULL,
+	state_reason  TEXT NOT NULL DEFAULT '',
+	host          TEXT NOT NULL,
+	network       TEXT NOT NULL,
+	private_ip    TEXT,
+	mac           TEXT NOT NULL,
+	user_data     BLOB,
+	launched_at   TEXT NOT NULL,
+	started_at    TEXT NOT NULL DEFAULT '',
+	updated_at    TEXT NOT NULL,
+	terminated_at TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX instances_address ON instances(network, private_ip) WHERE private_ip IS NOT NULL;
+CREATE UNIQUE INDEX instances_mac ON instances(mac) WHERE state <> 'terminated';
+CREATE INDEX instances_state ON instances(state);
+CREATE INDEX instances_image ON instances(image_id);
+`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var current int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	for v := current + 1; v <= len(migrations); v++ {
+		stmts, ok := migrations[v]
+		if !ok {
+			panic(fmt.Sprintf("store: migration %d is missing", v))
+		}
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, stmts); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate to version %d: %w", v, err)
+		}
+	}
+	return nil
+}
