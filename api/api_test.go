@@ -1,0 +1,215 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"kumo/hypervisor/fake"
+	"kumo/images"
+	"kumo/instances"
+	"kumo/internal/clock"
+	"kumo/store"
+)
+
+// newTestAPI serves the API over a fake host and registers a kernel-boot
+// image through the API itself.
+func newTestAPI(t *testing.T) (srv *httptest.Server, imageID, kernel string) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "kumo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	im, err := images.New(st, filepath.Join(dir, "images"), clock.Real{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances")}, st, fake.New(fake.Options{}), im, clock.Real{}, log)
+	if err := svc.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	srv = httptest.NewServer(New(svc, im, log, Options{MaxUpload: 1 << 20}))
+	t.Cleanup(srv.Close)
+
+	bzImage := make([]byte, 4096)
+	copy(bzImage[0x202:], "HdrS")
+	var blob struct{ Digest string }
+	if code := call(t, srv, "POST", "/api/v1/blobs", bzImage, &blob); code != http.StatusCreated {
+		t.Fatalf("upload: %d", code)
+	}
+	var img struct{ ID string }
+	if code := call(t, srv, "POST", "/api/v1/images", map[string]any{"name": "tiny", "kernel": blob.Digest}, &img); code != http.StatusCreated {
+		t.Fatalf("register: %d", code)
+	}
+	return srv, img.ID, blob.Digest
+}
+
+// call sends body (raw bytes as they are, anything else as JSON) and
+// decodes the answer into out.
+func call(t *testing.T, srv *httptest.Server, method, path string, body any, out any) int {
+	t.Helper()
+	var r io.Reader
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		r, ct = bytes.NewReader(b), "application/octet-stream"
+	case string:
+		r = strings.NewReader(b)
+	default:
+		data, _ := json.Marshal(b)
+		r = bytes.NewReader(data)
+	}
+	req, _ := http.NewRequest(method, srv.URL+path, r)
+	if r != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type errDoc struct {
+	Error struct {
+		Code, Message string
+		RequestID     string `json:"request_id"`
+	}
+}
+
+func TestBadInputGetsPreciseErrors(t *testing.T) {
+	srv, imageID, kernel := newTestAPI(t)
+	digest := "sha256:" + strings.Repeat("0", 64)
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+		status             int
+		code               string
+	}{
+		{"unknown image", "POST", "/api/v1/instances", map[string]any{"image": "ami-00000000000000000", "type": "t2.micro"}, 404, "InvalidAMIID.NotFound"},
+		{"unknown image name", "POST", "/api/v1/instances", map[string]any{"image": "nope", "type": "t2.micro"}, 404, "InvalidAMIID.NotFound"},
+		{"unknown type", "POST", "/api/v1/instances", map[string]any{"image": imageID, "type": "m9.giant"}, 400, "InvalidParameterValue"},
+		{"count 0", "POST", "/api/v1/instances", map[string]any{"image": imageID, "type": "t2.micro", "count": 0}, 400, "InvalidParameterValue"},
+		{"count 10000", "POST", "/api/v1/instances", map[string]any{"image": imageID, "type": "t2.micro", "count": 10000}, 400, "InstanceLimitExceeded"},
+		{"user data too big", "POST", "/api/v1/instances", map[string]any{"image": imageID, "type": "t2.micro",
+			"user_data": base64.StdEncoding.EncodeToString(make([]byte, 16*1024+1))}, 400, "InvalidParameterValue"},
+		{"user data not base64", "POST", "/api/v1/instances", map[string]any{"image": imageID, "type": "t2.micro", "user_data": "%%%"}, 400, "InvalidParameterValue"},
+		{"unknown field", "POST", "/api/v1/instances", map[string]any{"image": imageID, "type": "t2.micro", "colour": "red"}, 400, "InvalidParameterValue"},
+		{"malformed json", "POST", "/api/v1/instances", `{"image":`, 400, "InvalidParameterValue"},
+		{"wrong field type", "POST", "/api/v1/instances", `{"image": 5}`, 400, "InvalidParameterValue"},
+		{"malformed instance id", "GET", "/api/v1/instances/i-xyz", nil, 400, "InvalidInstanceID.Malformed"},
+		{"unknown instance", "POST", "/api/v1/instances/i-00000000000000000/stop", nil, 404, "InvalidInstanceID.NotFound"},
+		{"malformed image id", "DELETE", "/api/v1/images/ami-..%2F..%2Fetc", nil, 400, "InvalidAMIID.Malformed"},
+		{"image path with ..", "POST", "/api/v1/images", map[string]any{"name": "evil", "kernel": "../../../etc/passwd"}, 400, "InvalidParameterValue"},
+		{"image absolute path", "POST", "/api/v1/images", map[string]any{"name": "evil", "disk": "/etc/shadow", "disk_format": "raw"}, 400, "InvalidParameterValue"},
+		{"image blob never uploaded", "POST", "/api/v1/images", map[string]any{"name": "ghost", "kernel": digest}, 400, "InvalidParameterValue"},
+		{"image without name", "POST", "/api/v1/images", map[string]any{"kernel": digest}, 400, "MissingParameter"},
+		{"duplicate image name", "POST", "/api/v1/images", map[string]any{"name": "tiny", "kernel": kernel}, 409, "InvalidAMIName.Duplicate"},
+		{"disk is not qcow2", "POST", "/api/v1/images", map[string]any{"name": "x", "kernel": kernel, "disk": kernel, "disk_format": "qcow2"}, 400, "InvalidParameterValue"},
+		{"upload over the limit", "POST", "/api/v1/blobs", make([]byte, 1<<20+1), 413, "LimitExceeded"},
+		{"unknown route", "GET", "/api/v1/nothing", nil, 404, "NotFound"},
+		{"wrong method", "PUT", "/api/v1/instances", nil, 405, "MethodNotAllowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var doc errDoc
+			status := call(t, srv, tc.method, tc.path, tc.body, &doc)
+			if status != tc.status || doc.Error.Code != tc.code || doc.Error.Message == "" || doc.Error.RequestID == "" {
+				t.Fatalf("got %d %+v, want %d %s", status, doc.Error, tc.status, tc.code)
+			}
+		})
+	}
+	var list struct{ Instances []any }
+	call(t, srv, "GET", "/api/v1/instances", nil, &list)
+	if len(list.Instances) != 0 {
+		t.Fatalf("bad requests created %d instances", len(list.Instances))
+	}
+}
+
+func TestInstanceLifecycleOverHTTP(t *testing.T) {
+	srv, imageID, _ := newTestAPI(t)
+	var run struct {
+		Instances []struct {
+			ID        string
+			State     struct{ Name string }
+			PrivateIP string `json:"private_ip"`
+		}
+	}
+	if code := call(t, srv, "POST", "/api/v1/instances", map[string]any{"image": "tiny", "type": "t2.nano", "count": 2, "name": "web"}, &run); code != 201 {
+		t.Fatalf("run: %d", code)
+	}
+	if len(run.Instances) != 2 || run.Instances[0].State.Name != "pending" || run.Instances[0].PrivateIP == "" {
+		t.Fatalf("run = %+v", run)
+	}
+	id := run.Instances[0].ID
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var in struct {
+				ImageID string `json:"image_id"`
+				State   struct {
+					Name string
+					Code int
+				}
+			}
+			call(t, srv, "GET", "/api/v1/instances/"+id, nil, &in)
+			if in.State.Name == want {
+				if in.ImageID != imageID {
+					t.Fatalf("image_id = %s", in.ImageID)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("state %s, want %s", in.State.Name, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("running")
+	var doc errDoc
+	if code := call(t, srv, "POST", "/api/v1/instances/"+id+"/start", nil, nil); code != 200 {
+		t.Fatalf("start of running: %d", code)
+	}
+	if code := call(t, srv, "POST", "/api/v1/instances/"+id+"/stop", map[string]bool{"force": true}, nil); code != 200 {
+		t.Fatalf("stop: %d", code)
+	}
+	waitFor("stopped")
+	if code := call(t, srv, "POST", "/api/v1/instances/"+id+"/reboot", nil, &doc); code != 409 || doc.Error.Code != "IncorrectInstanceState" {
+		t.Fatalf("reboot of stopped: %d %+v", code, doc)
+	}
+	var ch struct {
+		Previous struct{ Name string } `json:"previous_state"`
+		Current  struct {
+			Name string
+			Code int
+		} `json:"current_state"`
+	}
+	if code := call(t, srv, "DELETE", "/api/v1/instances/"+id, nil, &ch); code != 200 || ch.Current.Name != "shutting-down" || ch.Current.Code != 32 {
+		t.Fatalf("terminate: %d %+v", code, ch)
+	}
+	waitFor("terminated")
+	if code := call(t, srv, "DELETE", "/api/v1/images/"+imageID, nil, &doc); code != 409 || doc.Error.Code != "InvalidAMIID.InUse" {
+		t.Fatalf("deregister in use: %d %+v", code, doc)
+	}
+}

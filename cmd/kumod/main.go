@@ -1,0 +1,145 @@
+// Command kumod is kumo's server: it opens the state store, connects to the
+// local host's hypervisor, makes sure the default image exists, reconciles
+// and serves the API. It holds wiring only; the behaviour lives in the
+// packages it assembles.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"kumo/api"
+	"kumo/hypervisor/libvirt"
+	"kumo/images"
+	"kumo/instances"
+	"kumo/internal/clock"
+	"kumo/store"
+)
+
+type config struct {
+	dataDir      string
+	listen       string
+	libvirtURI   string
+	network      string
+	accel        string
+	imageCache   string
+	defaultImage bool
+	stopTimeout  time.Duration
+	maxInstances int
+}
+
+func main() {
+	var cfg config
+	flag.StringVar(&cfg.dataDir, "data-dir", envOr("KUMO_DATA_DIR", "./var"), "where state, images and instance disks live")
+	flag.StringVar(&cfg.listen, "listen", envOr("KUMO_LISTEN", "127.0.0.1:8080"), "address of the API")
+	flag.StringVar(&cfg.libvirtURI, "libvirt-uri", envOr("KUMO_LIBVIRT_URI", "qemu:///system"), "libvirt URI of the local host")
+	flag.StringVar(&cfg.network, "network", "kumo", "libvirt network instances attach to")
+	flag.StringVar(&cfg.accel, "accel", "auto", "CPU virtualization: auto, kvm or tcg")
+	flag.StringVar(&cfg.imageCache, "image-cache", envOr("KUMO_IMAGE_CACHE", ""), "where the default image is built (default DATA-DIR/cache/kumo-tiny)")
+	flag.BoolVar(&cfg.defaultImage, "default-image", true, "build and register the kumo-tiny image at start if it is missing")
+	flag.DurationVar(&cfg.stopTimeout, "stop-timeout", 60*time.Second, "how long a guest gets to shut down before it is forced off")
+	flag.IntVar(&cfg.maxInstances, "max-instances", 64, "limit on live instances")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log); err != nil {
+		log.Error("kumod stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	dataDir, err := filepath.Abs(cfg.dataDir)
+	if err != nil {
+		return err
+	}
+	// QEMU runs as its own user and must be able to reach instance disks.
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, filepath.Join(dataDir, "kumo.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	drv, err := libvirt.New(cfg.libvirtURI, libvirt.Options{Accel: cfg.accel})
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", cfg.libvirtURI, err)
+	}
+	defer drv.Close()
+	host, err := drv.Host(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("host", "uri", cfg.libvirtURI, "hostname", host.Hostname, "cpus", host.CPUs, "memory_mib", host.MemoryMiB, "accel", host.Accel)
+
+	clk := clock.Real{}
+	im, err := images.New(st, filepath.Join(dataDir, "images"), clk, log)
+	if err != nil {
+		return err
+	}
+	if cfg.defaultImage {
+		cache := cfg.imageCache
+		if cache == "" {
+			cache = filepath.Join(dataDir, "cache", "kumo-tiny")
+		}
+		if err := ensureDefaultImage(ctx, im, cache, log); err != nil {
+			return fmt.Errorf("default image: %w", err)
+		}
+	}
+	if n, err := im.Sweep(ctx); err != nil {
+		log.Warn("sweep image files", "err", err)
+	} else if n > 0 {
+		log.Info("removed unused image files", "count", n)
+	}
+
+	svc := instances.New(instances.Config{
+		DataDir: filepath.Join(dataDir, "instances"), Network: cfg.network, Host: host.Hostname,
+		StopTimeout: cfg.stopTimeout, MaxInstances: cfg.maxInstances,
+	}, st, drv, im, clk, log)
+	if err := svc.Open(ctx); err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api.New(svc, im, log, api.Options{}), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("kumod ready", "listen", ln.Addr().String(), "data_dir", dataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("kumod stopped")
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
