@@ -25,7 +25,7 @@ test: setup
 	$(GO) test -p 1 -timeout 60m ./...
 
 bench-launch: setup
-	$(GO) test -p 1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...
+	@bash scripts/bench-launch.sh
 
 clean:
 	rm -rf bin

@@ -78,6 +78,7 @@ type Service struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	disks  disks
+	owner  string // this control plane's id, recorded in its domains
 
 	ctx    context.Context // ends when the service closes
 	cancel context.CancelFunc

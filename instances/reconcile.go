@@ -13,6 +13,11 @@ import (
 // it follows lifecycle events and compares everything periodically, since
 // events can be missed.
 func (s *Service) Open(ctx context.Context) error {
+	owner, err := s.store.ControlPlaneID(ctx)
+	if err != nil {
+		return err
+	}
+	s.owner = owner
 	if err := s.removeOrphans(ctx); err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
@@ -52,7 +57,7 @@ func (s *Service) removeOrphans(ctx context.Context) error {
 		return err
 	}
 	for _, d := range domains {
-		if d.Metadata != domainMetadata || owned[d.Name] || !ids.Valid("i", d.Name) {
+		if d.Metadata != s.domainMetadata() || owned[d.Name] || !ids.Valid("i", d.Name) {
 			continue
 		}
 		s.log.Warn("removing orphan domain", "domain", d.Name)

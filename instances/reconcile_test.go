@@ -44,13 +44,16 @@ func TestReconcileAfterCrash(t *testing.T) {
 	e.driver.Crash(off)
 	// Crashed after defining a domain and making disks, before the record.
 	orphan := "i-00000000000000042"
-	if err := e.driver.Define(ctx, hypervisor.Spec{Name: orphan, VCPUs: 1, MemoryMiB: 128, Metadata: domainMetadata}); err != nil {
+	if err := e.driver.Define(ctx, hypervisor.Spec{Name: orphan, VCPUs: 1, MemoryMiB: 128, Metadata: e.svc.domainMetadata()}); err != nil {
 		t.Fatal(err)
 	}
 	e.driver.Start(ctx, orphan)
 	os.MkdirAll(filepath.Join(e.dir, "instances", orphan), 0o755)
-	// A domain kumo does not own must be left alone.
+	// Domains this control plane does not own must be left alone: another
+	// program's, and another kumo's on the same host.
 	e.driver.Define(ctx, hypervisor.Spec{Name: "someone-elses-vm", VCPUs: 1, MemoryMiB: 128})
+	neighbour := "i-00000000000000043"
+	e.driver.Define(ctx, hypervisor.Spec{Name: neighbour, VCPUs: 1, MemoryMiB: 128, Metadata: "kumo-instance owner=0123456789abcdef"})
 
 	e.open()
 
@@ -68,8 +71,10 @@ func TestReconcileAfterCrash(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "instances", orphan)); !os.IsNotExist(err) {
 		t.Errorf("orphan disks left")
 	}
-	if _, err := e.driver.Inspect(ctx, "someone-elses-vm"); err != nil {
-		t.Errorf("a foreign domain was touched: %v", err)
+	for _, name := range []string{"someone-elses-vm", neighbour} {
+		if _, err := e.driver.Inspect(ctx, name); err != nil {
+			t.Errorf("foreign domain %s was touched: %v", name, err)
+		}
 	}
 }
 

@@ -9,8 +9,10 @@ import (
 	"kumo/store"
 )
 
-// domainMetadata marks domains kumo made, so reconcile never touches others.
-const domainMetadata = "kumo-instance"
+// domainMetadata marks the domains this control plane made, so reconcile
+// never touches a domain it does not own: not another program's, not another
+// kumo control plane's on the same host.
+func (s *Service) domainMetadata() string { return "kumo-instance owner=" + s.owner }
 
 // spec derives the domain of an instance from its record and image alone,
 // so that reconcile can define it again after a crash and get the same VM.
@@ -23,7 +25,7 @@ func (s *Service) spec(in store.Instance, im store.Image, net hypervisor.Network
 		Name: in.ID, VCPUs: typ.VCPUs, MemoryMiB: typ.MemoryMiB,
 		NICs:       []hypervisor.NIC{{MAC: in.MAC, Network: in.Network}},
 		ConsoleLog: s.disks.console(in.ID),
-		Metadata:   domainMetadata,
+		Metadata:   s.domainMetadata(),
 	}
 	if im.Disk != "" {
 		sp.Disks = append(sp.Disks, hypervisor.Disk{Path: s.disks.root(in.ID), Format: hypervisor.FormatQCOW2})

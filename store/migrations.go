@@ -48,6 +48,11 @@ CREATE UNIQUE INDEX instances_address ON instances(network, private_ip) WHERE pr
 CREATE UNIQUE INDEX instances_mac ON instances(mac) WHERE state <> 'terminated';
 CREATE INDEX instances_state ON instances(state);
 CREATE INDEX instances_image ON instances(image_id);
+
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
 `,
 }
 

@@ -157,3 +157,27 @@ func TestCreateInstancesRespectsLimit(t *testing.T) {
 		t.Fatalf("err = %v, want ErrLimit", err)
 	}
 }
+
+func TestControlPlaneIDIsStable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kumo.db")
+	var ids []string
+	for i := 0; i < 2; i++ {
+		s, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := s.ControlPlaneID(context.Background())
+		if err != nil || len(id) != 16 {
+			t.Fatalf("id %q, %v", id, err)
+		}
+		ids = append(ids, id)
+		s.Close()
+	}
+	if ids[0] != ids[1] {
+		t.Fatalf("id changed across opens: %v", ids)
+	}
+	other := openTest(t)
+	if id, _ := other.ControlPlaneID(context.Background()); id == ids[0] {
+		t.Fatal("two databases share an id")
+	}
+}
