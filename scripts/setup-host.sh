@@ -9,6 +9,8 @@
 #     stays out of the root namespace
 #   - defines the libvirt network "kumo" for instances
 set -euo pipefail
+# No `cmd | grep -q` below: grep -q exits at the first match, the writer
+# then dies of SIGPIPE, and pipefail turns a match into a failure.
 
 NS=${KUMO_NETNS:-kumo}
 NET=${KUMO_NETWORK:-kumo}
@@ -24,7 +26,7 @@ packages=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients libvi
   qemu-system-x86 qemu-utils dnsmasq-base busybox-static e2fsprogs iproute2 pkg-config gcc)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
@@ -49,7 +51,7 @@ if [ -e /dev/kvm ]; then
   fi
 fi
 
-if ! ip netns list | grep -qw "^$NS"; then
+if [ ! -e "/run/netns/$NS" ]; then
   say "creating network namespace $NS"
   ip netns add "$NS"
 fi
@@ -103,7 +105,7 @@ XML
   rm -f "$xml"
   virsh -q -c qemu:///system net-autostart "$NET" >/dev/null
 fi
-if ! virsh -q -c qemu:///system net-info "$NET" | grep -Eq '^Active:\s+yes'; then
+if [[ ! "$(virsh -q -c qemu:///system net-info "$NET")" =~ Active:[[:space:]]+yes ]]; then
   say "starting libvirt network $NET"
   virsh -q -c qemu:///system net-start "$NET" >/dev/null
 fi

@@ -304,8 +304,11 @@ func (c *Cloud) WaitState(id, state string, timeout time.Duration) Instance {
 	}
 }
 
+// guestClient gives up on an attempt quickly: while a guest boots, its
+// address does not answer ARP and a connect would hang for seconds, hiding
+// the moment it comes up.
 var guestClient = &http.Client{
-	Timeout:   2 * time.Second,
+	Timeout:   300 * time.Millisecond,
 	Transport: &http.Transport{DialContext: netns.Dialer(Namespace), DisableKeepAlives: true},
 }
 
@@ -333,7 +336,7 @@ func WaitHTTP(ctx context.Context, ip, path, want string) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("guest %s%s never answered with %q (last: %q, %v)", ip, path, want, body, err)
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
