@@ -16,7 +16,9 @@ import (
 // stop and start it, save a stopped one as an image and boot that, then
 // terminate everything and check nothing is left behind.
 func TestInstanceLifecycle(t *testing.T) {
-	c := e2e.Start(t)
+	// No templates at start: these instances boot; TestLaunchFromTemplate
+	// covers restored ones.
+	c := e2e.Start(t, "--warm-types=")
 	if out := c.MustCLI("images", "ls"); !strings.Contains(out, "kumo-tiny") {
 		t.Fatalf("default image missing:\n%s", out)
 	}

@@ -91,6 +91,9 @@ type Spec struct {
 	// Metadata is an opaque string stored with the domain (the control
 	// plane records what it needs to recognise its own domains).
 	Metadata string
+	// Channels are named virtio-serial ports through which the host can
+	// send the guest data (see ChannelWriter).
+	Channels []string
 }
 
 // Domain is a defined virtual machine as the hypervisor reports it.
@@ -179,4 +182,31 @@ type Driver interface {
 	Events(ctx context.Context) (<-chan Event, error)
 
 	Close() error
+}
+
+// MemorySnapshotter is implemented by drivers that can save a running
+// domain's memory and device state to a file and start other domains from
+// it: a guest restored from a saved boot skips booting.
+type MemorySnapshotter interface {
+	// SaveMemory writes the running domain's state to path and powers it
+	// off; the domain stays defined. The file is complete once it returns.
+	SaveMemory(ctx context.Context, name, path string) error
+	// RestoreMemory starts the defined, shut-off domain spec.Name from a
+	// file SaveMemory wrote for another domain of the same shape (vCPUs,
+	// memory, the same kinds of disks, NICs and channels in the same order).
+	// The domain keeps its own name, UUID, disk files, console log and
+	// metadata. The guest's view of its devices comes from the file, so NICs
+	// keep the saved MAC addresses: the guest must be told its own.
+	RestoreMemory(ctx context.Context, path string, spec Spec) error
+}
+
+// ChannelWriter is implemented by drivers that can write to a running
+// domain's channels (Spec.Channels).
+type ChannelWriter interface {
+	// ChannelConnected reports whether the guest has the channel open, that
+	// is whether a write would reach a reader now.
+	ChannelConnected(ctx context.Context, name, channel string) (bool, error)
+	// WriteChannel writes data to the channel. The guest should have it
+	// open (ChannelConnected), or the data may wait or be lost.
+	WriteChannel(ctx context.Context, name, channel string, data []byte) error
 }

@@ -109,7 +109,7 @@ func TestRegisterRefusesDisksThatReachOtherFiles(t *testing.T) {
 		{"backing file", "backed.qcow2", "qcow2", false},
 		{"external data file", "datafile.qcow2", "qcow2", false},
 		{"qcow2 declared raw is taken as raw bytes", "backed.qcow2", "raw", true},
-		{"raw declared qcow2", "base.qcow2", "vmdk", false},
+		{"unsupported format", "base.qcow2", "vmdk", false},
 		{"no format", "base.qcow2", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,5 +142,21 @@ func TestRegisterValidation(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tc.kind)
 			}
 		})
+	}
+}
+
+func TestKernelFormats(t *testing.T) {
+	dir := t.TempDir()
+	bz := make([]byte, 1024)
+	copy(bz[0x202:], "HdrS")
+	os.WriteFile(filepath.Join(dir, "bzImage"), bz, 0o644)
+	self, _ := os.Executable() // an x86-64 ELF, but without a PVH entry
+	exe, _ := os.ReadFile(self)
+	os.WriteFile(filepath.Join(dir, "elf"), exe, 0o644)
+	os.WriteFile(filepath.Join(dir, "text"), []byte("not a kernel at all, just some text padding it out"), 0o644)
+	for name, ok := range map[string]bool{"bzImage": true, "elf": false, "text": false} {
+		if err := checkKernel(filepath.Join(dir, name)); (err == nil) != ok {
+			t.Errorf("%s: err = %v, want ok=%v", name, err, ok)
+		}
 	}
 }

@@ -3,8 +3,11 @@ package images
 import (
 	"bytes"
 	"context"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -26,7 +29,8 @@ func validateName(name string) error {
 	return nil
 }
 
-// checkKernel refuses files that are not x86 Linux boot images, so a typo
+// checkKernel refuses files that are not x86 Linux kernels QEMU can boot
+// directly (a bzImage, or an ELF vmlinux with a PVH entry point), so a typo
 // fails at registration rather than as a guest that never boots.
 func checkKernel(path string) error {
 	f, err := os.Open(path)
@@ -35,10 +39,44 @@ func checkKernel(path string) error {
 	}
 	defer f.Close()
 	magic := make([]byte, 4)
-	if _, err := f.ReadAt(magic, 0x202); err != nil || !bytes.Equal(magic, []byte("HdrS")) {
-		return errs.New(errs.InvalidParameter, "the kernel is not a Linux x86 boot image (bzImage)")
+	if _, err := f.ReadAt(magic, 0x202); err == nil && bytes.Equal(magic, []byte("HdrS")) {
+		return nil
 	}
-	return nil
+	if ef, err := elf.NewFile(f); err == nil && ef.Machine == elf.EM_X86_64 && hasPVHEntry(ef) {
+		return nil
+	}
+	return errs.New(errs.InvalidParameter, "the kernel is neither a Linux x86 bzImage nor an x86-64 ELF vmlinux")
+}
+
+// xenPhys32Entry is the ELF note type (owner "Xen") that marks a PVH entry
+// point, the one QEMU needs to boot an ELF kernel directly.
+const xenPhys32Entry = 18
+
+func hasPVHEntry(ef *elf.File) bool {
+	for _, p := range ef.Progs {
+		if p.Type != elf.PT_NOTE {
+			continue
+		}
+		data, err := io.ReadAll(p.Open())
+		if err != nil {
+			continue
+		}
+		for len(data) >= 12 {
+			namesz := binary.LittleEndian.Uint32(data[0:])
+			descsz := binary.LittleEndian.Uint32(data[4:])
+			typ := binary.LittleEndian.Uint32(data[8:])
+			nameEnd := 12 + int(namesz+3)&^3
+			next := nameEnd + int(descsz+3)&^3
+			if nameEnd > len(data) || next > len(data) || next <= 0 {
+				break
+			}
+			if typ == xenPhys32Entry && bytes.HasPrefix(data[12:], []byte("Xen\x00")) {
+				return true
+			}
+			data = data[next:]
+		}
+	}
+	return false
 }
 
 // diskInfo is the part of `qemu-img info --output=json` that matters here.

@@ -107,24 +107,16 @@ func (s *Service) launch(ctx context.Context, in store.Instance) (again bool, er
 			if im.Disk == "" {
 				return nil
 			}
-			return s.disks.createRoot(ctx, in.ID, s.images.Blobs().Path(im.Disk), im.DiskFormat)
+			return createRoot(ctx, sp.Disks[0].Path, s.images.Blobs().Path(im.Disk), im.DiskFormat)
 		}},
-		{"seed-disk", func() error { return s.disks.createSeed(in.ID, in.UserData) }},
+		{"seed-disk", func() error { return createSeed(s.disks.seed(in.ID), in.ID, in.UserData) }},
 		{"define-domain", func() error {
 			if err := s.driver.Define(ctx, sp); !errors.Is(err, hypervisor.ErrExists) {
 				return err
 			}
 			return nil
 		}},
-		{"start-domain", func() error {
-			err := s.driver.Start(ctx, in.ID)
-			if errors.Is(err, hypervisor.ErrInvalidState) {
-				if d, ierr := s.driver.Inspect(ctx, in.ID); ierr == nil && d.State == hypervisor.PowerRunning {
-					return nil
-				}
-			}
-			return err
-		}},
+		{"start-domain", func() error { return s.startDomain(ctx, in, im, sp, net) }},
 	}
 	for _, st := range steps {
 		if err := st.do(); err != nil {
@@ -134,7 +126,35 @@ func (s *Service) launch(ctx context.Context, in store.Instance) (again bool, er
 			return s.launchFailed(ctx, in, st.name, err)
 		}
 	}
-	return false, s.apply(ctx, in, Launched, "")
+	if err := s.apply(ctx, in, Launched, ""); err != nil {
+		return false, err
+	}
+	return false, s.offerIdentity(ctx, in)
+}
+
+// startDomain powers the domain on: restored from a template on its first
+// launch when one is ready, booted otherwise. A restart boots, since the
+// instance's disk has moved on from the template's.
+func (s *Service) startDomain(ctx context.Context, in store.Instance, im store.Image, sp hypervisor.Spec, net hypervisor.Network) error {
+	if d, err := s.driver.Inspect(ctx, in.ID); err == nil && d.State == hypervisor.PowerRunning {
+		return nil // started before a crash cut the launch short
+	}
+	if in.StartedAt.IsZero() {
+		typ, _ := LookupType(in.Type)
+		if path := s.readyTemplate(im, typ); path != "" {
+			err := s.restoreFromTemplate(ctx, in, sp, net, path)
+			if err == nil {
+				s.log.Info("restored from template", "instance", in.ID, "template", templateKey(im, typ))
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.log.Warn("restore from template failed; booting", "instance", in.ID, "err", err)
+			s.discardTemplate(templateKey(im, typ))
+		}
+	}
+	return s.driver.Start(ctx, in.ID)
 }
 
 func (s *Service) launchFailed(ctx context.Context, in store.Instance, stepName string, cause error) (bool, error) {
@@ -171,7 +191,7 @@ func (s *Service) checkRunning(ctx context.Context, in store.Instance) error {
 	case hypervisor.PowerShutoff, hypervisor.PowerCrashed:
 		return s.apply(ctx, in, PoweredOff, "Client.InstanceInitiatedShutdown: Instance initiated shutdown")
 	}
-	return nil
+	return s.offerIdentity(ctx, in)
 }
 
 // stop asks the guest to power off and forces it after StopTimeout.

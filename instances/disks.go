@@ -20,6 +20,15 @@ type disks struct {
 	dir string
 }
 
+// files are the paths of one domain's files.
+type files struct {
+	root, seed, console string
+}
+
+func (d disks) files(id string) files {
+	return files{root: d.root(id), seed: d.seed(id), console: d.console(id)}
+}
+
 func (d disks) folder(id string) string  { return filepath.Join(d.dir, id) }
 func (d disks) root(id string) string    { return filepath.Join(d.dir, id, "root.qcow2") }
 func (d disks) seed(id string) string    { return filepath.Join(d.dir, id, "seed.tar") }
@@ -28,11 +37,10 @@ func (d disks) console(id string) string { return filepath.Join(d.dir, id, "cons
 // createRoot makes the overlay unless it exists. It is written under a
 // temporary name and renamed, so a crash never leaves a half-made disk
 // under the real name.
-func (d disks) createRoot(ctx context.Context, id, base, baseFormat string) error {
-	if err := os.MkdirAll(d.folder(id), 0o755); err != nil {
+func createRoot(ctx context.Context, path, base, baseFormat string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	path := d.root(id)
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
@@ -49,8 +57,8 @@ func (d disks) createRoot(ctx context.Context, id, base, baseFormat string) erro
 // createSeed writes the seed disk: a tar archive the guest finds by its
 // magic and unpacks. Tar needs no tools on the host and its 512-byte
 // records make a valid block device size.
-func (d disks) createSeed(id string, userData []byte) error {
-	if err := os.MkdirAll(d.folder(id), 0o755); err != nil {
+func createSeed(path, id string, userData []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
@@ -70,7 +78,7 @@ func (d disks) createSeed(id string, userData []byte) error {
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	return writeFileAtomic(d.seed(id), buf.Bytes())
+	return writeFileAtomic(path, buf.Bytes())
 }
 
 // flatten writes the instance's root disk, with its image's base merged

@@ -35,8 +35,11 @@ var (
 // Config tunes the service; zero fields take the defaults below.
 type Config struct {
 	DataDir string // instance disks live in DataDir/<instance id>/
-	Network string // the hypervisor network instances attach to
-	Host    string // the host name recorded with each instance
+	// TemplateDir holds templates, saved booted guests that launches
+	// restore instead of booting; empty disables them.
+	TemplateDir string
+	Network     string // the hypervisor network instances attach to
+	Host        string // the host name recorded with each instance
 	// StopTimeout is how long a guest gets to power off after an ACPI
 	// shutdown before it is forced off.
 	StopTimeout time.Duration
@@ -88,6 +91,10 @@ type Service struct {
 	locks  map[string]*sync.Mutex // one per instance: converge runs one at a time
 	queued map[string]bool        // instances with a converge waiting to run
 	forced map[string]bool        // stops that skip the ACPI request
+
+	building        map[string]bool // templates being built, by key
+	failedTemplates map[string]bool // templates that could not be built
+	watching        map[string]bool // rebooted instances awaiting an identity request
 }
 
 // New returns a service. Call Start to reconcile and begin watching events.
@@ -99,6 +106,7 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 		disks: disks{dir: cfg.DataDir},
 		ctx:   ctx, cancel: cancel,
 		locks: map[string]*sync.Mutex{}, queued: map[string]bool{}, forced: map[string]bool{},
+		building: map[string]bool{}, failedTemplates: map[string]bool{}, watching: map[string]bool{},
 	}
 }
 

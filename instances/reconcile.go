@@ -3,6 +3,7 @@ package instances
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"kumo/hypervisor"
 	"kumo/internal/ids"
@@ -57,7 +58,10 @@ func (s *Service) removeOrphans(ctx context.Context) error {
 		return err
 	}
 	for _, d := range domains {
-		if d.Metadata != s.domainMetadata() || owned[d.Name] || !ids.Valid("i", d.Name) {
+		// Templates are only built while kumod runs: any found now is left
+		// over from a crash.
+		template := strings.HasPrefix(d.Name, templatePrefix)
+		if d.Metadata != s.domainMetadata() || owned[d.Name] || !(ids.Valid("i", d.Name) || template) {
 			continue
 		}
 		s.log.Warn("removing orphan domain", "domain", d.Name)
@@ -68,6 +72,7 @@ func (s *Service) removeOrphans(ctx context.Context) error {
 			s.log.Error("undefine orphan domain", "domain", d.Name, "err", err)
 		}
 	}
+	s.removeStaleTemplates(ctx)
 	dirs, err := s.disks.leftovers()
 	if err != nil {
 		return err
@@ -86,8 +91,12 @@ func (s *Service) removeOrphans(ctx context.Context) error {
 func (s *Service) followEvents(events <-chan hypervisor.Event) {
 	defer s.wg.Done()
 	for ev := range events {
-		if ids.Valid("i", ev.Name) {
-			s.kick(ev.Name)
+		if !ids.Valid("i", ev.Name) {
+			continue
+		}
+		s.kick(ev.Name)
+		if ev.Kind == hypervisor.EventRebooted {
+			s.watchReboot(ev.Name)
 		}
 	}
 }
@@ -115,6 +124,7 @@ func (s *Service) Resync(ctx context.Context) {
 	for _, in := range live {
 		s.kick(in.ID)
 	}
+	s.removeStaleTemplates(ctx)
 	n, err := s.store.PurgeTerminated(ctx, s.clock.Now().Add(-s.cfg.Retention))
 	if err != nil {
 		s.log.Error("purge terminated instances", "err", err)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,6 +37,7 @@ type config struct {
 	defaultImage bool
 	stopTimeout  time.Duration
 	maxInstances int
+	warmTypes    string
 }
 
 func main() {
@@ -49,6 +51,7 @@ func main() {
 	flag.BoolVar(&cfg.defaultImage, "default-image", true, "build and register the kumo-tiny image at start if it is missing")
 	flag.DurationVar(&cfg.stopTimeout, "stop-timeout", 60*time.Second, "how long a guest gets to shut down before it is forced off")
 	flag.IntVar(&cfg.maxInstances, "max-instances", 64, "limit on live instances")
+	flag.StringVar(&cfg.warmTypes, "warm-types", "t2.nano,t2.micro", "instance types whose default-image template is built at start, so their first launch is fast (comma-separated; empty for none)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -107,13 +110,24 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	svc := instances.New(instances.Config{
-		DataDir: filepath.Join(dataDir, "instances"), Network: cfg.network, Host: host.Hostname,
+		DataDir: filepath.Join(dataDir, "instances"), TemplateDir: filepath.Join(dataDir, "templates"),
+		Network: cfg.network, Host: host.Hostname,
 		StopTimeout: cfg.stopTimeout, MaxInstances: cfg.maxInstances,
 	}, st, drv, im, clk, log)
 	if err := svc.Open(ctx); err != nil {
 		return err
 	}
 	defer svc.Close()
+	if cfg.defaultImage {
+		for _, t := range strings.Split(cfg.warmTypes, ",") {
+			if t = strings.TrimSpace(t); t == "" {
+				continue
+			}
+			if err := svc.Warm(ctx, DefaultImageName, t); err != nil {
+				return fmt.Errorf("--warm-types: %w", err)
+			}
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {

@@ -117,10 +117,12 @@ type Cloud struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	seen    map[string]bool // instance ids this cloud launched
+	args    []string        // extra kumod flags
 }
 
-// Start runs kumod on a fresh data dir and waits until it serves.
-func Start(tb testing.TB) *Cloud {
+// Start runs kumod on a fresh data dir, with extra flags, and waits until
+// it serves.
+func Start(tb testing.TB, kumodArgs ...string) *Cloud {
 	tb.Helper()
 	kumod, cli := binaries(tb)
 	EnsureNetwork(tb, TestNetwork)
@@ -131,7 +133,7 @@ func Start(tb testing.TB) *Cloud {
 		tb.Fatal(err)
 	}
 	os.Chmod(dir, 0o755)
-	c := &Cloud{tb: tb, DataDir: dir, kumod: kumod, cli: cli, seen: map[string]bool{}}
+	c := &Cloud{tb: tb, DataDir: dir, kumod: kumod, cli: cli, seen: map[string]bool{}, args: kumodArgs}
 	c.Addr = freePort(tb)
 	tb.Cleanup(c.cleanup)
 	c.startKumod()
@@ -153,8 +155,9 @@ func (c *Cloud) startKumod() {
 	if err != nil {
 		c.tb.Fatal(err)
 	}
-	c.cmd = exec.Command(c.kumod, "--data-dir", c.DataDir, "--listen", c.Addr, "--libvirt-uri", LibvirtURI,
-		"--network", TestNetwork.Name, "--image-cache", ImageCache(), "--stop-timeout", "20s")
+	args := []string{"--data-dir", c.DataDir, "--listen", c.Addr, "--libvirt-uri", LibvirtURI,
+		"--network", TestNetwork.Name, "--image-cache", ImageCache(), "--stop-timeout", "20s"}
+	c.cmd = exec.Command(c.kumod, append(args, c.args...)...)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	if err := c.cmd.Start(); err != nil {
 		c.tb.Fatal(err)
@@ -353,4 +356,20 @@ func Domains(tb testing.TB) map[string]bool {
 		names[l] = true
 	}
 	return names
+}
+
+// WaitTemplates waits until n templates are saved and ready to restore.
+func (c *Cloud) WaitTemplates(n int, timeout time.Duration) {
+	c.tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		files, _ := filepath.Glob(filepath.Join(c.DataDir, "templates", "*", "memory.save"))
+		if len(files) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.tb.Fatalf("%d of %d templates ready after %s:\n%s", len(files), n, timeout, c.Log())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
