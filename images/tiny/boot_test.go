@@ -32,14 +32,20 @@ const (
 	testCIDR = testIP + "/24"
 )
 
-// testUserData counts boots on /data, so the second boot proves that the
-// first one's write survived the power-off.
+// testUserData counts boots on /data: the second start proves that the
+// first one's write survived the power-off. On the second boot it also
+// reboots the guest from inside, as a user typing reboot would, and the
+// third boot proves that this went through the same clean shutdown.
 const testUserData = `#!/bin/sh
 n=$(cat /data/boots 2>/dev/null || echo 0)
 n=$((n+1))
 echo $n >/data/boots
 sync
 echo "kumo-test: user-data boot $n on $(hostname)"
+if [ "$n" = 2 ]; then
+	echo "kumo-test: rebooting"
+	reboot
+fi
 `
 
 func TestBootServesHTTPAndPowersOffCleanly(t *testing.T) {
@@ -57,42 +63,70 @@ func TestBootServesHTTPAndPowersOffCleanly(t *testing.T) {
 	seed := filepath.Join(dir, "seed.tar")
 	writeSeed(t, seed, map[string]string{"instance-id": testID + "\n", "user-data": testUserData})
 	ns := newNetns(t)
+	url := "http://" + testIP + "/"
+	userData := func(boot int) *regexp.Regexp {
+		return regexp.MustCompile(fmt.Sprintf(`kumo-test: user-data boot %d on %s`, boot, testID))
+	}
 
-	for boot := 1; boot <= 2; boot++ {
-		vm := startVM(t, ns, art, overlay, seed, filepath.Join(dir, fmt.Sprintf("console-%d.log", boot)))
-		body, took := vm.waitHTTP(t, "http://"+testIP+"/", 2*time.Minute)
-		t.Logf("boot %d: HTTP 200 %s after QEMU start (body %q)", boot, took.Round(time.Millisecond), body)
-		if !strings.Contains(body, testID) {
-			t.Fatalf("body %q does not name %s", body, testID)
-		}
-		ready := vm.waitConsole(t, regexp.MustCompile(`kumo-tiny: ready `+testID+` `+testIP+` \S+`), time.Minute)
-		ran := vm.waitConsole(t, regexp.MustCompile(fmt.Sprintf(`kumo-test: user-data boot %d on %s`, boot, testID)), time.Minute)
-		t.Logf("boot %d: console %q, %q", boot, ready, ran)
-		if up := vm.console(); strings.Contains(up, "http up") {
-			t.Logf("boot %d: guest says %q", boot, regexp.MustCompile(`kumo-tiny: http up \S+`).FindString(up))
-		}
+	// Start 1: a fresh instance.
+	vm := startVM(t, ns, art, overlay, seed, filepath.Join(dir, "console-1.log"))
+	vm.checkBoot(t, "start 1", url)
+	vm.waitConsole(t, userData(1), time.Minute)
+	vm.powerOff(t, "start 1")
 
-		start := time.Now()
-		vm.qmp(t, "system_powerdown")
-		select {
-		case err := <-vm.exited:
-			if err != nil {
-				t.Fatalf("QEMU exited with %v after power-off", err)
-			}
-		case <-time.After(90 * time.Second):
-			t.Fatalf("guest did not power off within 90s of the ACPI power button\n%s", vm.tail())
+	// Start 2 (a stop/start): /data kept the count; the guest reboots
+	// itself and comes back.
+	vm = startVM(t, ns, art, overlay, seed, filepath.Join(dir, "console-2.log"))
+	vm.checkBoot(t, "start 2", url)
+	vm.waitConsole(t, userData(2), time.Minute)
+	vm.waitConsole(t, userData(3), 2*time.Minute)
+	if _, err := httpGetIn(ns, url); err != nil {
+		t.Fatalf("no HTTP after the reboot: %v\n%s", err, vm.tail())
+	}
+	con := vm.console()
+	if strings.Count(con, "kumo-tiny: stopped") != 1 || strings.Count(con, "kumo-tiny: ready") != 2 {
+		t.Errorf("reboot did not go through one clean stop and a second boot\n%s", vm.tail())
+	}
+	vm.powerOff(t, "start 2")
+}
+
+// checkBoot waits for the guest to answer HTTP and to say it is ready.
+func (v *vm) checkBoot(t *testing.T, what, url string) {
+	t.Helper()
+	body, took := v.waitHTTP(t, url, 2*time.Minute)
+	t.Logf("%s: HTTP 200 %s after QEMU start (body %q)", what, took.Round(time.Millisecond), body)
+	if !strings.Contains(body, testID) {
+		t.Fatalf("body %q does not name %s", body, testID)
+	}
+	ready := v.waitConsole(t, regexp.MustCompile(`kumo-tiny: ready `+testID+` `+testIP+` \S+`), time.Minute)
+	httpUp := regexp.MustCompile(`kumo-tiny: http up \S+`).FindString(v.console())
+	t.Logf("%s: guest says %q, %q", what, httpUp, ready)
+}
+
+// powerOff presses the ACPI power button and expects the guest to shut
+// down cleanly and QEMU to exit on its own.
+func (v *vm) powerOff(t *testing.T, what string) {
+	t.Helper()
+	start := time.Now()
+	v.qmp(t, "system_powerdown")
+	select {
+	case err := <-v.exited:
+		if err != nil {
+			t.Fatalf("%s: QEMU exited with %v after power-off", what, err)
 		}
-		t.Logf("boot %d: powered off %s after the power button", boot, time.Since(start).Round(time.Millisecond))
-		con := vm.console()
-		for _, want := range []string{"power button pressed", "kumo-tiny: stopping", "kumo-tiny: stopped"} {
-			if !strings.Contains(con, want) {
-				t.Errorf("boot %d: console lacks %q\n%s", boot, want, vm.tail())
-			}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("%s: guest did not power off within 90s of the ACPI power button\n%s", what, v.tail())
+	}
+	t.Logf("%s: powered off %s after the power button", what, time.Since(start).Round(time.Millisecond))
+	con := v.console()
+	for _, want := range []string{"power button pressed", "kumo-tiny: stopping", "kumo-tiny: stopped"} {
+		if !strings.Contains(con, want) {
+			t.Errorf("%s: console lacks %q\n%s", what, want, v.tail())
 		}
-		for _, bad := range []string{"Kernel panic", "Call Trace", "EXT4-fs error", "insmod", "cannot"} {
-			if strings.Contains(con, bad) {
-				t.Errorf("boot %d: console has %q\n%s", boot, bad, vm.tail())
-			}
+	}
+	for _, bad := range []string{"Kernel panic", "Call Trace", "EXT4-fs error", "insmod", "cannot", "WARNING"} {
+		if strings.Contains(con, bad) {
+			t.Errorf("%s: console has %q\n%s", what, bad, v.tail())
 		}
 	}
 }
@@ -253,6 +287,17 @@ func (v *vm) waitHTTP(t *testing.T, url string, timeout time.Duration) (string, 
 		t.Fatalf("%v\n%s", err, v.tail())
 	}
 	return body, took
+}
+
+// httpGetIn is httpGet from inside the namespace ns.
+func httpGetIn(ns, url string) (string, error) {
+	var body string
+	err := inNetns(ns, func() error {
+		var err error
+		body, err = httpGet(url)
+		return err
+	})
+	return body, err
 }
 
 // httpGet is a one-shot HTTP/1.0 GET on a fresh connection, made on the

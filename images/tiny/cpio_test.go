@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -189,14 +190,41 @@ func TestInitramfsIsReproducibleAndComplete(t *testing.T) {
 	if e := byName["etc/init.sh"]; e.mode&0o111 == 0 {
 		t.Errorf("init.sh not executable: %o", e.mode)
 	}
-	var list bytes.Buffer
 	for _, m := range modules {
-		fmt.Fprintln(&list, m)
 		if e, ok := byName["lib/modules/"+m+".ko"]; !ok || string(e.data) != "module "+m {
 			t.Errorf("module %s missing or wrong", m)
 		}
 	}
-	if got := string(byName["etc/modules"].data); got != list.String() {
-		t.Errorf("etc/modules = %q, want %q", got, list.String())
+	// The two lists init reads, one after the other, are the load order.
+	var list bytes.Buffer
+	for _, m := range modules {
+		fmt.Fprintln(&list, m)
+	}
+	if got := string(byName["etc/modules"].data) + string(byName["etc/modules.late"].data); got != list.String() {
+		t.Errorf("etc/modules + etc/modules.late = %q, want %q", got, list.String())
+	}
+}
+
+func TestModuleOrder(t *testing.T) {
+	early, late := splitModules()
+	if !slices.Equal(append(early, late...), modules) {
+		t.Fatalf("modules loaded after HTTP are not the last ones: %v then %v", early, late)
+	}
+	// The order the cloud kernel is known to need for its virtio devices.
+	want := []string{"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
+		"failover", "net_failover", "virtio_net", "virtio_blk"}
+	pos := map[string]int{}
+	for i, m := range modules {
+		pos[m] = i
+	}
+	for i := 1; i < len(want); i++ {
+		a, okA := pos[want[i-1]]
+		b, okB := pos[want[i]]
+		if !okA || !okB || a >= b {
+			t.Errorf("%s must be loaded before %s", want[i-1], want[i])
+		}
+	}
+	if !slices.Contains(early, "virtio_net") {
+		t.Error("virtio_net is not loaded before HTTP")
 	}
 }

@@ -1,10 +1,24 @@
 // Package tiny builds kumo's default guest image, "kumo-tiny", from
-// Debian packages: the cloud kernel, an initramfs of static busybox with
-// a boot script, and a small qcow2 root disk.
+// Debian packages: the cloud kernel (unpacked for PVH boot), an initramfs
+// of static busybox with the boot scripts in guest/, and a small qcow2
+// root disk.
 //
-// The guest takes its identity and address from kumo.* keys on the
-// kernel command line, its user data from a tar "seed" disk, answers HTTP
-// on port 80 and powers off cleanly on an ACPI power-button press.
+// The guest contract, which the control plane relies on:
+//   - the kernel command line is Cmdline followed by kumo.id=<instance>,
+//     kumo.ip=<addr/prefix>, kumo.gw=<gateway> and kumo.mac=<mac>; other
+//     kumo.* keys are ignored unless the guest knows them;
+//   - the NIC with that MAC gets the address and the default route; the
+//     hostname is the instance id;
+//   - HTTP on port 80 answers "kumo-tiny <instance id>";
+//   - the first virtio disk with an ext4 file system is mounted
+//     read-write at /data; the image's root disk is one;
+//   - a virtio disk holding a tar archive is the seed disk; its user-data
+//     file, if it starts with "#!", runs at every boot in the background,
+//     its output going to the console and /var/log/user-data.log;
+//   - the ACPI power button unmounts /data and powers off; reboot and
+//     poweroff typed in the guest do the same through busybox init;
+//   - the serial console shows "kumo-tiny: ready <id> <ip> <uptime>"
+//     once booted, and holds a root shell.
 //
 // It must not know about the state store, the API or libvirt: it only
 // makes files.

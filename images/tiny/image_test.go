@@ -57,6 +57,10 @@ func TestBuildRealImage(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
+	// Debian's cloud kernel has a PVH entry, so it is handed out unpacked.
+	if filepath.Base(a.Kernel) != kernelFile {
+		t.Errorf("kernel is %s, want the unpacked %s", a.Kernel, kernelFile)
+	}
 	// A second build with nothing changed must not redo anything.
 	start := time.Now()
 	var log strings.Builder

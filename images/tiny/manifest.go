@@ -15,7 +15,7 @@ import (
 // buildVersion changes whenever this package starts making different
 // files from the same packages and guest scripts, so that images built by
 // the old code are rebuilt.
-const buildVersion = 1
+const buildVersion = 4
 
 // manifest records what the files in the output folder were built from.
 // It is written last, so its presence means the build finished.

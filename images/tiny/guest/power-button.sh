@@ -3,4 +3,4 @@
 # shutdown and reboot reach the guest. acpid passes no PATH.
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 echo "kumo-tiny: power button pressed, powering off" >/dev/console
-exec poweroff
+exec /etc/shutdown.sh poweroff </dev/null >/dev/console 2>&1
