@@ -126,10 +126,7 @@ func (s *Service) launch(ctx context.Context, in store.Instance) (again bool, er
 			return s.launchFailed(ctx, in, st.name, err)
 		}
 	}
-	if err := s.apply(ctx, in, Launched, ""); err != nil {
-		return false, err
-	}
-	return false, s.offerIdentity(ctx, in)
+	return false, s.apply(ctx, in, Launched, "")
 }
 
 // startDomain powers the domain on: restored from a template on its first

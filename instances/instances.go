@@ -95,6 +95,7 @@ type Service struct {
 	building        map[string]bool // templates being built, by key
 	failedTemplates map[string]bool // templates that could not be built
 	watching        map[string]bool // rebooted instances awaiting an identity request
+	lastAnswer      map[string]time.Time
 }
 
 // New returns a service. Call Start to reconcile and begin watching events.
@@ -107,6 +108,7 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 		ctx:   ctx, cancel: cancel,
 		locks: map[string]*sync.Mutex{}, queued: map[string]bool{}, forced: map[string]bool{},
 		building: map[string]bool{}, failedTemplates: map[string]bool{}, watching: map[string]bool{},
+		lastAnswer: map[string]time.Time{},
 	}
 }
 

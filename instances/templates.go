@@ -35,6 +35,11 @@ const (
 	// identityTimeout bounds how long a restored or rebooted guest may take
 	// to open its identity port.
 	identityTimeout = 60 * time.Second
+	// identityQuiet is how long after answering a guest it is not answered
+	// again: QEMU reports a port's state at most once a second, so for a
+	// moment after the guest closed its port it still looks open. A guest
+	// that reboots takes longer than this to ask again.
+	identityQuiet = 3 * time.Second
 )
 
 func templateKey(im store.Image, typ Type) string {
@@ -196,7 +201,21 @@ func (s *Service) restoreFromTemplate(ctx context.Context, in store.Instance, sp
 		s.driver.Destroy(context.WithoutCancel(ctx), in.ID)
 		return fmt.Errorf("identity: %w", err)
 	}
+	s.answered(in.ID)
 	return nil
+}
+
+// answered records that the guest was just told its identity.
+func (s *Service) answered(id string) {
+	s.mu.Lock()
+	s.lastAnswer[id] = s.clock.Now()
+	s.mu.Unlock()
+}
+
+func (s *Service) answeredRecently(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clock.Now().Sub(s.lastAnswer[id]) < identityQuiet
 }
 
 // offerIdentity answers a guest that waits for its identity: a restored
@@ -204,7 +223,7 @@ func (s *Service) restoreFromTemplate(ctx context.Context, in store.Instance, sp
 // whose launch was cut short between restore and identity by a crash.
 func (s *Service) offerIdentity(ctx context.Context, in store.Instance) error {
 	chw, ok := s.driver.(hypervisor.ChannelWriter)
-	if !ok {
+	if !ok || s.answeredRecently(in.ID) {
 		return nil
 	}
 	waiting, err := chw.ChannelConnected(ctx, in.ID, identityChannel)
@@ -216,7 +235,11 @@ func (s *Service) offerIdentity(ctx context.Context, in store.Instance) error {
 		return err
 	}
 	s.log.Info("sending identity to waiting guest", "instance", in.ID)
-	return chw.WriteChannel(ctx, in.ID, identityChannel, s.identityLine(in, net))
+	if err := chw.WriteChannel(ctx, in.ID, identityChannel, s.identityLine(in, net)); err != nil {
+		return err
+	}
+	s.answered(in.ID)
+	return nil
 }
 
 // watchReboot waits for a rebooted guest to ask for its identity, for a

@@ -27,9 +27,12 @@ type env struct {
 	clock   *clock.Fake
 	svc     *Service
 	imageID string
+	tune    func(*Config)
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv returns a service on a fake host; tune, when given, adjusts its
+// configuration.
+func newEnv(t *testing.T, tune ...func(*Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, "kumo.db"))
@@ -38,6 +41,9 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	e := &env{t: t, dir: dir, store: st, driver: fake.New(fake.Options{}), clock: clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
+	if len(tune) > 0 {
+		e.tune = tune[0]
+	}
 	e.images, err = images.New(st, filepath.Join(dir, "images"), e.clock, quietLog())
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +59,11 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 // boot; calling it again after closing is a restart.
 func (e *env) open() {
 	e.t.Helper()
-	e.svc = New(Config{DataDir: filepath.Join(e.dir, "instances"), StopTimeout: 10 * time.Second},
-		e.store, e.driver, e.images, e.clock, quietLog())
+	cfg := Config{DataDir: filepath.Join(e.dir, "instances"), StopTimeout: 10 * time.Second}
+	if e.tune != nil {
+		e.tune(&cfg)
+	}
+	e.svc = New(cfg, e.store, e.driver, e.images, e.clock, quietLog())
 	if err := e.svc.Open(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
@@ -112,5 +121,34 @@ func (e *env) waitState(id string, want State) store.Instance {
 			e.t.Fatalf("instance %s: state %q (err %v), want %q", id, in.State, err, want)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// pumpClock moves the fake clock forward steadily until the test ends, for
+// tests whose background work waits on timers (polls for a guest's port).
+func (e *env) pumpClock() {
+	done := make(chan struct{})
+	e.t.Cleanup(func() { close(done) })
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+				e.clock.Advance(100 * time.Millisecond)
+			}
+		}
+	}()
+}
+
+// eventually polls cond until it holds or the test times out.
+func (e *env) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }

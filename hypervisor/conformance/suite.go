@@ -66,6 +66,14 @@ func Run(t *testing.T, newDriver func(t *testing.T) hypervisor.Driver, opts ...O
 		{"EventsSeveralSubscribers", s.testEventsSeveralSubscribers},
 		{"Host", s.testHost},
 		{"Network", s.testNetwork},
+		// Optional interfaces: each skips unless the driver has it.
+		{"SaveRestore", s.testSaveRestore},
+		{"SaveReplacesAtomically", s.testSaveReplacesAtomically},
+		{"RestoreConcurrently", s.testRestoreConcurrently},
+		{"SnapshotErrors", s.testSnapshotErrors},
+		{"ChannelStopped", s.testChannelStopped},
+		{"ChannelErrors", s.testChannelErrors},
+		{"ChannelNotOpened", s.testChannelNotOpened},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
@@ -88,8 +96,9 @@ func (s *suite) driver(t *testing.T) hypervisor.Driver {
 }
 
 // spec is shaped like what kumo defines for an instance: direct kernel
-// boot, a qcow2 root overlay, a raw read-only seed disk, one NIC and a
-// console log. Drivers must not need the files to exist until Start.
+// boot, a qcow2 root overlay, a raw read-only seed disk, one NIC, a
+// console log and the identity channel. Drivers must not need the files to
+// exist until Start.
 func (s *suite) spec(name string) hypervisor.Spec {
 	dir := "/var/lib/kumo/instances/" + name
 	return hypervisor.Spec{
@@ -107,6 +116,7 @@ func (s *suite) spec(name string) hypervisor.Spec {
 		ConsoleLog: dir + "/console.log",
 		// Characters that break naive XML or JSON handling, and a newline.
 		Metadata: fmt.Sprintf("{\"instance\":%q,\"note\":\"<&> ' \\\" é\"}\nv=1", name),
+		Channels: []string{identityChannel},
 	}
 }
 
@@ -143,6 +153,10 @@ func ctx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// identityChannel is the channel every test domain has, named like the
+// one kumo gives instances.
+const identityChannel = "org.kumo.identity"
 
 func uniqueName() string { return "i-conf" + randomHex(6) }
 

@@ -1,7 +1,8 @@
 // Package fake is an in-memory hypervisor.Driver for unit tests of the
 // control plane: domains are records in a map, power changes happen at once,
 // and knobs inject the failures a real host produces (errors, guests that
-// ignore ACPI, QEMU dying).
+// ignore ACPI, QEMU dying) and play the guest's side of its channels. It
+// also implements the optional MemorySnapshotter and ChannelWriter.
 //
 // It owns nothing but that simulation. It must not know about instances,
 // images or anything else in kumo beyond package hypervisor, so that tests
@@ -50,6 +51,7 @@ type Driver struct {
 	domains     map[string]*domain
 	failNext    map[string][]error
 	ignoreACPI  map[string]bool
+	written     map[string]map[string][][]byte // domain, channel: writes in order
 	subscribers map[*subscriber]struct{}
 	eventBuffer int
 	uuidSeq     uint64
@@ -60,6 +62,17 @@ type domain struct {
 	spec  hypervisor.Spec
 	uuid  string
 	state hypervisor.PowerState
+	// Of the current run only: the channels the guest has open, and the
+	// image it was restored from.
+	connected    map[string]bool
+	restoredFrom string
+}
+
+// powerOff ends the current run; the guest's open channels go with it.
+func (dom *domain) powerOff() {
+	dom.state = hypervisor.PowerShutoff
+	dom.connected = nil
+	dom.restoredFrom = ""
 }
 
 // New returns an empty fake host.
@@ -90,6 +103,7 @@ func New(opts Options) *Driver {
 		domains:     make(map[string]*domain),
 		failNext:    make(map[string][]error),
 		ignoreACPI:  make(map[string]bool),
+		written:     make(map[string]map[string][][]byte),
 		subscribers: make(map[*subscriber]struct{}),
 		eventBuffer: opts.EventBuffer,
 	}

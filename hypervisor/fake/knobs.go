@@ -11,6 +11,7 @@ var failOps = map[string]bool{
 	"define": true, "start": true, "shutdown": true, "reboot": true,
 	"destroy": true, "undefine": true, "inspect": true, "list": true,
 	"host": true, "network": true, "events": true,
+	"save": true, "restore": true, "channel-connected": true, "write-channel": true,
 }
 
 // FailNext makes the next call of op return err without doing anything.
@@ -38,7 +39,7 @@ func (d *Driver) Crash(name string) error {
 	if dom.state == hypervisor.PowerShutoff {
 		return fmt.Errorf("fake: crash %q (%s): %w", name, dom.state, hypervisor.ErrInvalidState)
 	}
-	dom.state = hypervisor.PowerShutoff
+	dom.powerOff()
 	d.emitLocked(name, hypervisor.EventCrashed, "failed")
 	d.emitLocked(name, hypervisor.EventStopped, "failed")
 	return nil

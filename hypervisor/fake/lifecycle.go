@@ -73,7 +73,7 @@ func (d *Driver) Shutdown(ctx context.Context, name string) error {
 	if d.ignoreACPI[name] {
 		return nil
 	}
-	dom.state = hypervisor.PowerShutoff
+	dom.powerOff()
 	d.emitLocked(name, hypervisor.EventStopped, "shutdown")
 	return nil
 }
@@ -104,7 +104,7 @@ func (d *Driver) Destroy(ctx context.Context, name string) error {
 	if dom.state == hypervisor.PowerShutoff {
 		return nil
 	}
-	dom.state = hypervisor.PowerShutoff
+	dom.powerOff()
 	d.emitLocked(name, hypervisor.EventStopped, "destroyed")
 	return nil
 }
@@ -139,6 +139,7 @@ func (d *Driver) prologue(ctx context.Context, op, name string) (*domain, error)
 func cloneSpec(s hypervisor.Spec) hypervisor.Spec {
 	s.Disks = append([]hypervisor.Disk(nil), s.Disks...)
 	s.NICs = append([]hypervisor.NIC(nil), s.NICs...)
+	s.Channels = append([]string(nil), s.Channels...)
 	return s
 }
 

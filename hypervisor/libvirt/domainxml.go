@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -65,6 +66,11 @@ func BuildDomain(spec hypervisor.Spec, accel hypervisor.Accel) (*libvirtxml.Doma
 	return dom, nil
 }
 
+// channelName is what a channel may be called. The name is both the port
+// name the guest sees and a file name in libvirt's socket folder, so it is
+// kept to characters that are safe in either.
+var channelName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
 func validate(spec hypervisor.Spec) error {
 	var errs []error
 	if spec.Name == "" {
@@ -94,6 +100,16 @@ func validate(spec hypervisor.Spec) error {
 		if n.MAC == "" || n.Network == "" {
 			errs = append(errs, fmt.Errorf("nic %d needs a MAC and a network", i))
 		}
+	}
+	seen := map[string]bool{}
+	for i, c := range spec.Channels {
+		if !channelName.MatchString(c) {
+			errs = append(errs, fmt.Errorf("channel %d has name %q, want %s", i, c, channelName))
+		}
+		if seen[c] {
+			errs = append(errs, fmt.Errorf("channel %q is given twice", c))
+		}
+		seen[c] = true
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("libvirt: invalid spec for domain %q: %w", spec.Name, err)
@@ -165,6 +181,22 @@ func buildDevices(spec hypervisor.Spec) *libvirtxml.DomainDeviceList {
 		Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
 		Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &port},
 	}}
+	if len(spec.Channels) > 0 {
+		// One controller carries every port. libvirt would add it by
+		// itself; naming it keeps the XML a full list of the guest's
+		// devices.
+		index := uint(0)
+		devs.Controllers = append(devs.Controllers, libvirtxml.DomainController{Type: "virtio-serial", Index: &index})
+	}
+	for _, name := range spec.Channels {
+		devs.Channels = append(devs.Channels, libvirtxml.DomainChannel{
+			// No path: libvirt then binds the socket under its own
+			// per-domain folder, which is unique per run and which a
+			// restored domain gets afresh.
+			Source: &libvirtxml.DomainChardevSource{UNIX: &libvirtxml.DomainChardevSourceUNIX{Mode: "bind"}},
+			Target: &libvirtxml.DomainChannelTarget{VirtIO: &libvirtxml.DomainChannelTargetVirtIO{Name: name}},
+		})
+	}
 	return devs
 }
 

@@ -33,6 +33,7 @@ func goldenSpecs() map[string]struct {
 		NICs:       []hypervisor.NIC{{MAC: "52:54:00:ab:cd:ef", Network: "kumo"}},
 		ConsoleLog: "/var/lib/kumo/instances/i-0123456789abcdef0/console.log",
 		Metadata:   `{"instance":"i-0123456789abcdef0","note":"</kumo:metadata><evil/> & ]]>"}`,
+		Channels:   []string{"org.kumo.identity", "org.kumo.second"},
 	}
 	diskBoot := hypervisor.Spec{
 		Name:      "i-disk-boot",
@@ -118,6 +119,11 @@ func TestBuildDomainRejects(t *testing.T) {
 		"nic without mac":   func(s *hypervisor.Spec) { s.NICs[0].MAC = "" },
 		"nul in metadata":   func(s *hypervisor.Spec) { s.Metadata = "a\x00b" },
 		"invalid utf-8":     func(s *hypervisor.Spec) { s.Metadata = "a\xffb" },
+		"empty channel":     func(s *hypervisor.Spec) { s.Channels = []string{""} },
+		"channel with /":    func(s *hypervisor.Spec) { s.Channels = []string{"../../etc/passwd"} },
+		"channel uppercase": func(s *hypervisor.Spec) { s.Channels = []string{"Org.kumo"} },
+		"channel too long":  func(s *hypervisor.Spec) { s.Channels = []string{strings.Repeat("a", 65)} },
+		"channel twice":     func(s *hypervisor.Spec) { s.Channels = []string{"org.kumo.a", "org.kumo.a"} },
 	} {
 		spec := ok
 		spec.Disks = append([]hypervisor.Disk(nil), ok.Disks...)
@@ -170,6 +176,9 @@ func TestDefinedXMLKeepsSettings(t *testing.T) {
 		"<memballoon model='none'/>",
 		"<acpi/>",
 		"<on_crash>destroy</on_crash>",
+		"<controller type='virtio-serial' index='0'",
+		"<target type='virtio' name='org.kumo.identity'/>",
+		"<target type='virtio' name='org.kumo.second'/>",
 	} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("defined XML lacks %s:\n%s", want, desc)
