@@ -70,10 +70,26 @@ if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
     fi
   done
 fi
+# libvirtd serves at most 5 calls at once per client by default; kumod
+# launches many instances at once over one connection.
+conf=/etc/kumo/libvirtd.conf
+want=$(cat /etc/libvirt/libvirtd.conf; printf '\n# kumo\nmax_workers = 64\nmax_client_requests = 64\n')
+if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
+  say "writing $conf"
+  mkdir -p /etc/kumo
+  printf '%s\n' "$want" >"$conf.tmp" && mv "$conf.tmp" "$conf"
+fi
+
+# our_daemon PID: true when the process runs in $NS with kumo's config.
+our_daemon() {
+  in_ns "$1" || return 1
+  [ "$2" != libvirtd ] || [[ "$(tr '\0' ' ' <"/proc/$1/cmdline")" == *"-f $conf"* ]]
+}
+
 for daemon in virtlogd libvirtd; do
   for pid in $(pgrep -x "$daemon" || true); do
-    if ! in_ns "$pid"; then
-      say "stopping $daemon ($pid) running outside namespace $NS"
+    if ! our_daemon "$pid" "$daemon"; then
+      say "stopping $daemon ($pid): outside namespace $NS or without $conf"
       kill "$pid"
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
@@ -81,7 +97,11 @@ for daemon in virtlogd libvirtd; do
   if ! pgrep -x "$daemon" >/dev/null; then
     say "starting $daemon in namespace $NS"
     rm -f "/run/libvirt/${daemon}.pid" "/run/${daemon}.pid"
-    ip netns exec "$NS" "$daemon" -d
+    if [ "$daemon" = libvirtd ]; then
+      ip netns exec "$NS" libvirtd -d -f "$conf"
+    else
+      ip netns exec "$NS" virtlogd -d
+    fi
   fi
 done
 

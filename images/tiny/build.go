@@ -36,7 +36,7 @@ type Artifacts struct {
 //     no user to protect from another;
 //   - initcall_blacklist: a KDF self-test and the kprobe tracing
 //     interface, about 0.1 s together; nothing in the guest uses them.
-const Cmdline = "console=ttyS0 quiet tsc=reliable no_timer_check cryptomgr.notests mitigations=off" +
+const Cmdline = "console=ttyS0 init_on_free=1 quiet tsc=reliable no_timer_check cryptomgr.notests mitigations=off" +
 	" initcall_blacklist=crypto_kdf108_init,init_kprobe_trace"
 
 // File names inside the output folder.
