@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"kumo/internal/atomicfile"
 	"kumo/internal/errs"
 )
 
@@ -86,7 +87,7 @@ func (b *Blobs) Put(r io.Reader, limit int64) (digest string, size int64, err er
 	if err = os.Rename(tmp.Name(), b.Path(digest)); err != nil {
 		return "", 0, fmt.Errorf("blob store: rename: %w", err)
 	}
-	return digest, size, syncDir(b.dir)
+	return digest, size, atomicfile.SyncDir(b.dir)
 }
 
 // PutFile stores a copy of a local file the server itself produced.
@@ -124,13 +125,4 @@ func (b *Blobs) Sweep(live map[string]bool, cutoff time.Time) (removed int, err 
 		}
 	}
 	return removed, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"kumo/internal/atomicfile"
 	"kumo/internal/ids"
 )
 
@@ -78,7 +79,7 @@ func createSeed(path, id string, userData []byte) error {
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteBytes(path, 0o644, buf.Bytes())
 }
 
 // flatten writes the instance's root disk, with its image's base merged
@@ -115,26 +116,6 @@ func (d disks) leftovers() ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // readTail returns at most the last n bytes of a file; a missing file is

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"kumo/hypervisor"
+	"kumo/internal/atomicfile"
 )
 
 var _ hypervisor.MemorySnapshotter = (*Driver)(nil)
@@ -51,7 +51,7 @@ func (d *Driver) SaveMemory(ctx context.Context, name, path string) error {
 	if err != nil {
 		return fmt.Errorf("fake: save %q: %w", name, err)
 	}
-	if err := writeAtomic(path, data); err != nil {
+	if err := atomicfile.WriteBytes(path, 0o600, data); err != nil {
 		return fmt.Errorf("fake: save %q: %w", name, err)
 	}
 	dom.powerOff()
@@ -121,20 +121,4 @@ func sameShape(saved, spec hypervisor.Spec) error {
 		errs = append(errs, fmt.Errorf("saved channels %q, spec %q", saved.Channels, spec.Channels))
 	}
 	return errors.Join(errs...)
-}
-
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after a failure; renamed away on success
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"kumo/internal/atomicfile"
 )
 
 // Artifacts are the files of a built image, as absolute paths inside the
@@ -205,7 +207,7 @@ func build(ctx context.Context, outDir string, kernel, busybox deb, digest, aptS
 	if err != nil {
 		return Artifacts{}, err
 	}
-	if err := writeAtomic(filepath.Join(outDir, initrdFile), 0o644, func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(outDir, initrdFile), 0o644, func(w io.Writer) error {
 		return writeInitramfs(w, in)
 	}); err != nil {
 		return Artifacts{}, err
@@ -249,7 +251,7 @@ func writeKernel(outDir string, k kernelTree, progress io.Writer) (string, error
 		fmt.Fprintf(progress, "booting the bzImage as it is: %s\n", why)
 		data, name, stale = bz, bzImageFile, kernelFile
 	}
-	if err := writeAtomic(filepath.Join(outDir, name), 0o644, func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(outDir, name), 0o644, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {

@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"kumo/internal/atomicfile"
 )
 
 // Packages the image is made of. The kernel is named through Debian's
@@ -174,10 +176,7 @@ func fetchDeb(ctx context.Context, dir string, d deb, progress io.Writer) (strin
 	if sum != d.SHA256 {
 		return "", fmt.Errorf("%s: sha256 %s, archive says %s", d.fileName(), sum, d.SHA256)
 	}
-	if err := syncFile(matches[0]); err != nil {
-		return "", err
-	}
-	if err := os.Rename(matches[0], path); err != nil {
+	if err := atomicfile.Install(matches[0], path); err != nil {
 		return "", err
 	}
 	step.done()

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"kumo/internal/atomicfile"
 )
 
 // buildVersion changes whenever this package starts making different
@@ -69,7 +71,7 @@ func (m manifest) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, manifestFile), 0o644, func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, manifestFile), 0o644, func(w io.Writer) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"time"
+
+	"kumo/internal/atomicfile"
 )
 
 // rootDiskMiB is the virtual size of the root disk. qcow2 stores only
@@ -67,7 +69,7 @@ func writeRootDisk(ctx context.Context, dst, digest string) error {
 		raw, tmp).CombinedOutput(); err != nil {
 		return fmt.Errorf("qemu-img convert: %v: %s", err, bytes.TrimSpace(out))
 	}
-	return installAtomic(tmp, dst)
+	return atomicfile.Install(tmp, dst)
 }
 
 // uuidFrom shapes the first 16 bytes of a hex digest as a UUID.
