@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"kumo/api/wire"
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/errs"
@@ -41,26 +42,16 @@ var httpCodes = map[int]string{
 	http.StatusBadRequest:            "InvalidRequest",
 }
 
-// Error is a failure as the API reports it.
-type Error struct {
-	Status    int    `json:"-"`
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
 // classify turns any error into the Error the client sees. Unknown errors
 // become InternalError without their text, which may hold host details.
-func classify(err error) (e *Error, internal bool) {
+func classify(err error) (status int, body wire.Error, internal bool) {
 	var ise *instances.IncorrectStateError
 	if errors.As(err, &ise) {
-		return &Error{Status: http.StatusConflict, Code: "IncorrectInstanceState", Message: ise.Error()}, false
+		return http.StatusConflict, wire.Error{Code: "IncorrectInstanceState", Message: ise.Error()}, false
 	}
 	for _, m := range errorCodes {
 		if errors.Is(err, m.kind) {
-			return &Error{Status: m.status, Code: m.code, Message: errs.Message(err)}, false
+			return m.status, wire.Error{Code: m.code, Message: errs.Message(err)}, false
 		}
 	}
 	var he *echo.HTTPError
@@ -73,13 +64,9 @@ func classify(err error) (e *Error, internal bool) {
 		if msg == "" {
 			msg = http.StatusText(he.Code)
 		}
-		return &Error{Status: he.Code, Code: code, Message: msg}, false
+		return he.Code, wire.Error{Code: code, Message: msg}, false
 	}
-	var ae *Error
-	if errors.As(err, &ae) {
-		return ae, false
-	}
-	return &Error{Status: http.StatusInternalServerError, Code: "InternalError",
+	return http.StatusInternalServerError, wire.Error{Code: "InternalError",
 		Message: "an internal error occurred; the server log has the details under this request id"}, true
 }
 
@@ -87,13 +74,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	e, internal := classify(err)
-	e.RequestID = requestID(c)
+	status, body, internal := classify(err)
+	body.RequestID = requestID(c)
 	if internal {
-		s.log.Error("request failed", "request_id", e.RequestID, "method", c.Request().Method,
+		s.log.Error("request failed", "request_id", body.RequestID, "method", c.Request().Method,
 			"path", c.Request().URL.Path, "err", err)
 	}
-	c.JSON(e.Status, map[string]*Error{"error": e})
+	c.JSON(status, wire.ErrorDocument{Error: &body})
 }
 
 func badRequest(format string, args ...any) error {

@@ -2,31 +2,16 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"kumo/api/wire"
 	"kumo/images"
 	"kumo/store"
 )
 
-type imageView struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	Description    string    `json:"description,omitempty"`
-	State          string    `json:"state"`
-	Kernel         string    `json:"kernel,omitempty"`
-	Initrd         string    `json:"initrd,omitempty"`
-	Disk           string    `json:"disk,omitempty"`
-	DiskFormat     string    `json:"disk_format,omitempty"`
-	Cmdline        string    `json:"cmdline,omitempty"`
-	SizeBytes      int64     `json:"size_bytes"`
-	SourceInstance string    `json:"source_instance,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-}
-
-func viewImage(im store.Image) imageView {
-	return imageView{
+func viewImage(im store.Image) wire.Image {
+	return wire.Image{
 		ID: im.ID, Name: im.Name, Description: im.Description, State: im.State, Kernel: im.Kernel,
 		Initrd: im.Initrd, Disk: im.Disk, DiskFormat: im.DiskFormat, Cmdline: im.Cmdline,
 		SizeBytes: im.SizeBytes, SourceInstance: im.SourceInstance, CreatedAt: im.CreatedAt,
@@ -34,15 +19,15 @@ func viewImage(im store.Image) imageView {
 }
 
 func (s *Server) listImages(c echo.Context) error {
-	out, err := s.images.List(c.Request().Context())
+	list, err := s.images.List(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	views := make([]imageView, len(out))
-	for i, im := range out {
-		views[i] = viewImage(im)
+	out := wire.Images{Images: make([]wire.Image, len(list))}
+	for i, im := range list {
+		out.Images[i] = viewImage(im)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"images": views})
+	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) getImage(c echo.Context) error {
@@ -53,20 +38,10 @@ func (s *Server) getImage(c echo.Context) error {
 	return c.JSON(http.StatusOK, viewImage(im))
 }
 
-type registerRequest struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Kernel      string `json:"kernel"`
-	Initrd      string `json:"initrd"`
-	Disk        string `json:"disk"`
-	DiskFormat  string `json:"disk_format"`
-	Cmdline     string `json:"cmdline"`
-}
-
 // registerImage records an image from files uploaded before (POST
 // /api/v1/blobs), named by digest: a client can never name a host path.
 func (s *Server) registerImage(c echo.Context) error {
-	var req registerRequest
+	var req wire.RegisterImageRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -92,5 +67,5 @@ func (s *Server) uploadBlob(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"digest": digest, "size": size})
+	return c.JSON(http.StatusCreated, wire.Blob{Digest: digest, Size: size})
 }

@@ -5,39 +5,19 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"kumo/api/wire"
 	"kumo/instances"
 )
 
-type stateView struct {
-	Name string `json:"name"`
-	Code int    `json:"code"`
-}
+func stateOf(s instances.State) wire.State { return wire.State{Name: string(s), Code: s.Code()} }
 
-type instanceView struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name,omitempty"`
-	ImageID      string     `json:"image_id"`
-	Type         string     `json:"type"`
-	VCPUs        int        `json:"vcpus"`
-	MemoryMiB    int        `json:"memory_mib"`
-	State        stateView  `json:"state"`
-	StateReason  string     `json:"state_reason,omitempty"`
-	PrivateIP    string     `json:"private_ip,omitempty"`
-	MAC          string     `json:"mac"`
-	Host         string     `json:"host"`
-	LaunchedAt   time.Time  `json:"launched_at"`
-	TerminatedAt *time.Time `json:"terminated_at,omitempty"`
-	UserData     string     `json:"user_data,omitempty"` // base64; only on a single instance
-}
-
-func viewInstance(in instances.Instance) instanceView {
-	v := instanceView{
+func viewInstance(in instances.Instance) wire.Instance {
+	v := wire.Instance{
 		ID: in.ID, Name: in.Name, ImageID: in.ImageID, Type: in.Type.Name, VCPUs: in.Type.VCPUs,
-		MemoryMiB: in.Type.MemoryMiB, State: stateView{string(in.State), in.State.Code()},
+		MemoryMiB: in.Type.MemoryMiB, State: stateOf(in.State),
 		StateReason: in.StateReason, PrivateIP: in.PrivateIP, MAC: in.MAC, Host: in.Host, LaunchedAt: in.LaunchedAt,
 	}
 	if !in.TerminatedAt.IsZero() {
@@ -47,18 +27,16 @@ func viewInstance(in instances.Instance) instanceView {
 	return v
 }
 
-type runRequest struct {
-	Image    string `json:"image"`
-	Type     string `json:"type"`
-	Count    *int   `json:"count"`
-	MinCount *int   `json:"min_count"`
-	MaxCount *int   `json:"max_count"`
-	Name     string `json:"name"`
-	UserData string `json:"user_data"` // base64
+func viewInstances(list []instances.Instance) wire.Instances {
+	out := wire.Instances{Instances: make([]wire.Instance, len(list))}
+	for i, in := range list {
+		out.Instances[i] = viewInstance(in)
+	}
+	return out
 }
 
 func (s *Server) runInstances(c echo.Context) error {
-	var req runRequest
+	var req wire.RunRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -76,16 +54,12 @@ func (s *Server) runInstances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	views := make([]instanceView, len(out))
-	for i, in := range out {
-		views[i] = viewInstance(in)
-	}
-	return c.JSON(http.StatusCreated, map[string]any{"instances": views})
+	return c.JSON(http.StatusCreated, viewInstances(out))
 }
 
 // counts reads either count or min_count/max_count; a field that is given
 // is used as given, so an explicit 0 is refused rather than defaulted.
-func counts(req runRequest) (minCount, maxCount int, err error) {
+func counts(req wire.RunRequest) (minCount, maxCount int, err error) {
 	if req.Count != nil {
 		if req.MinCount != nil || req.MaxCount != nil {
 			return 0, 0, badRequest("give either count or min_count/max_count, not both")
@@ -114,11 +88,7 @@ func (s *Server) listInstances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	views := make([]instanceView, len(out))
-	for i, in := range out {
-		views[i] = viewInstance(in)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"instances": views})
+	return c.JSON(http.StatusOK, viewInstances(out))
 }
 
 func (s *Server) getInstance(c echo.Context) error {
@@ -131,22 +101,12 @@ func (s *Server) getInstance(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
-type stateChangeView struct {
-	ID       string    `json:"id"`
-	Previous stateView `json:"previous_state"`
-	Current  stateView `json:"current_state"`
-}
-
 func (s *Server) terminateInstance(c echo.Context) error {
 	return s.act(c, "terminate")
 }
 
 func (s *Server) instanceAction(c echo.Context) error {
 	return s.act(c, path.Base(c.Path()))
-}
-
-type stopRequest struct {
-	Force bool `json:"force"`
 }
 
 func (s *Server) act(c echo.Context, action string) error {
@@ -158,7 +118,7 @@ func (s *Server) act(c echo.Context, action string) error {
 	case "start":
 		out, err = s.instances.Start(ctx, idList)
 	case "stop":
-		var req stopRequest
+		var req wire.StopRequest
 		if c.Request().ContentLength != 0 {
 			if err := decode(c, &req); err != nil {
 				return err
@@ -174,20 +134,11 @@ func (s *Server) act(c echo.Context, action string) error {
 		return err
 	}
 	ch := out[0]
-	return c.JSON(http.StatusOK, stateChangeView{
-		ID:       ch.ID,
-		Previous: stateView{string(ch.Previous), ch.Previous.Code()},
-		Current:  stateView{string(ch.Current), ch.Current.Code()},
-	})
-}
-
-type createImageRequest struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
+	return c.JSON(http.StatusOK, wire.StateChange{ID: ch.ID, Previous: stateOf(ch.Previous), Current: stateOf(ch.Current)})
 }
 
 func (s *Server) createImage(c echo.Context) error {
-	var req createImageRequest
+	var req wire.CreateImageRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -206,16 +157,10 @@ func (s *Server) consoleOutput(c echo.Context) error {
 	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", out)
 }
 
-type typeView struct {
-	Name      string `json:"name"`
-	VCPUs     int    `json:"vcpus"`
-	MemoryMiB int    `json:"memory_mib"`
-}
-
 func (s *Server) listTypes(c echo.Context) error {
-	var out []typeView
+	var out wire.InstanceTypes
 	for _, t := range instances.Types() {
-		out = append(out, typeView{t.Name, t.VCPUs, t.MemoryMiB})
+		out.InstanceTypes = append(out.InstanceTypes, wire.InstanceType{Name: t.Name, VCPUs: t.VCPUs, MemoryMiB: t.MemoryMiB})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"instance_types": out})
+	return c.JSON(http.StatusOK, out)
 }

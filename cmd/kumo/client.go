@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"kumo/api/wire"
 )
 
 type client struct {
@@ -19,14 +21,10 @@ func (g *globals) client() *client {
 	return &client{base: strings.TrimRight(g.endpoint, "/"), http: &http.Client{Timeout: 10 * time.Minute}}
 }
 
-// apiError is the server's error document.
-type apiError struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	RequestID string `json:"request_id"`
-}
+// apiError is a failure the server reported.
+type apiError struct{ body wire.Error }
 
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+func (e *apiError) Error() string { return e.body.Code + ": " + e.body.Message }
 
 // do sends a request and decodes a JSON answer into out (when not nil).
 func (c *client) do(method, path string, body any, out any) error {
@@ -59,11 +57,9 @@ func (c *client) send(method, path, contentType string, body io.Reader, out any)
 		return err
 	}
 	if resp.StatusCode >= 400 {
-		var doc struct {
-			Error *apiError `json:"error"`
-		}
+		var doc wire.ErrorDocument
 		if json.Unmarshal(data, &doc) == nil && doc.Error != nil {
-			return doc.Error
+			return &apiError{*doc.Error}
 		}
 		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
 	}

@@ -10,24 +10,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"kumo/api/wire"
 )
 
-type image struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	Description    string    `json:"description,omitempty"`
-	State          string    `json:"state"`
-	Kernel         string    `json:"kernel,omitempty"`
-	Initrd         string    `json:"initrd,omitempty"`
-	Disk           string    `json:"disk,omitempty"`
-	DiskFormat     string    `json:"disk_format,omitempty"`
-	Cmdline        string    `json:"cmdline,omitempty"`
-	SizeBytes      int64     `json:"size_bytes"`
-	SourceInstance string    `json:"source_instance,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-}
-
-func imageRows(list []image) [][]string {
+func imageRows(list []wire.Image) [][]string {
 	rows := make([][]string, len(list))
 	for i, im := range list {
 		boot := "disk"
@@ -47,9 +34,7 @@ func newImagesCmd(g *globals) *cobra.Command {
 		&cobra.Command{
 			Use: "ls", Aliases: []string{"list"}, Short: "List images", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var out struct {
-					Images []image `json:"images"`
-				}
+				var out wire.Images
 				if err := g.client().do("GET", "/api/v1/images", nil, &out); err != nil {
 					return err
 				}
@@ -59,7 +44,7 @@ func newImagesCmd(g *globals) *cobra.Command {
 		&cobra.Command{
 			Use: "describe IMAGE_ID", Short: "Show an image", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var im image
+				var im wire.Image
 				if err := g.client().do("GET", "/api/v1/images/"+url.PathEscape(args[0]), nil, &im); err != nil {
 					return err
 				}
@@ -91,24 +76,16 @@ func newImagesCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printImages(g *globals, list []image) error {
+func printImages(g *globals, list []wire.Image) error {
 	if g.json {
-		return printJSON(map[string]any{"images": list})
+		return printJSON(wire.Images{Images: list})
 	}
 	table(os.Stdout, imageHeader, imageRows(list))
 	return nil
 }
 
 func newRegisterCmd(g *globals) *cobra.Command {
-	var req struct {
-		Name        string `json:"name"`
-		Description string `json:"description,omitempty"`
-		Kernel      string `json:"kernel,omitempty"`
-		Initrd      string `json:"initrd,omitempty"`
-		Disk        string `json:"disk,omitempty"`
-		DiskFormat  string `json:"disk_format,omitempty"`
-		Cmdline     string `json:"cmdline,omitempty"`
-	}
+	var req wire.RegisterImageRequest
 	cmd := &cobra.Command{
 		Use:   "register --name NAME (--disk FILE | --kernel FILE [--initrd FILE] [--disk FILE])",
 		Short: "Upload files and register them as an image",
@@ -128,11 +105,11 @@ func newRegisterCmd(g *globals) *cobra.Command {
 			if req.Disk != "" && req.DiskFormat == "" {
 				req.DiskFormat = "qcow2"
 			}
-			var im image
+			var im wire.Image
 			if err := c.do("POST", "/api/v1/images", req, &im); err != nil {
 				return err
 			}
-			return printImages(g, []image{im})
+			return printImages(g, []wire.Image{im})
 		},
 	}
 	cmd.Flags().StringVar(&req.Name, "name", "", "image name")
@@ -157,9 +134,7 @@ func upload(c *client, path string) (string, error) {
 		return "", err
 	}
 	pr := &progressReader{r: f, total: fi.Size(), name: filepath.Base(path)}
-	var out struct {
-		Digest string `json:"digest"`
-	}
+	var out wire.Blob
 	err = c.send("POST", "/api/v1/blobs", "application/octet-stream", pr, &out)
 	fmt.Fprintln(os.Stderr)
 	if err != nil {
@@ -194,12 +169,12 @@ func newCreateImageCmd(g *globals) *cobra.Command {
 		Short: "Save a stopped instance's disk as a new image",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var im image
-			body := map[string]string{"name": name, "description": description}
+			var im wire.Image
+			body := wire.CreateImageRequest{Name: name, Description: description}
 			if err := g.client().do("POST", "/api/v1/instances/"+url.PathEscape(args[0])+"/image", body, &im); err != nil {
 				return err
 			}
-			return printImages(g, []image{im})
+			return printImages(g, []wire.Image{im})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "name of the new image")

@@ -9,31 +9,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"kumo/api/wire"
 )
 
-type state struct {
-	Name string `json:"name"`
-	Code int    `json:"code"`
-}
-
-type instance struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name,omitempty"`
-	ImageID      string     `json:"image_id"`
-	Type         string     `json:"type"`
-	VCPUs        int        `json:"vcpus"`
-	MemoryMiB    int        `json:"memory_mib"`
-	State        state      `json:"state"`
-	StateReason  string     `json:"state_reason,omitempty"`
-	PrivateIP    string     `json:"private_ip,omitempty"`
-	MAC          string     `json:"mac"`
-	Host         string     `json:"host"`
-	LaunchedAt   time.Time  `json:"launched_at"`
-	TerminatedAt *time.Time `json:"terminated_at,omitempty"`
-	UserData     string     `json:"user_data,omitempty"`
-}
-
-func instanceRows(list []instance) [][]string {
+func instanceRows(list []wire.Instance) [][]string {
 	rows := make([][]string, len(list))
 	for i, in := range list {
 		rows[i] = []string{in.ID, in.Name, in.Type, in.State.Name, in.PrivateIP, in.Host, in.ImageID, ago(in.LaunchedAt)}
@@ -52,17 +32,15 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short: "Launch instances of an image",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body := map[string]any{"image": image, "type": typ, "count": count, "name": name}
+			body := wire.RunRequest{Image: image, Type: typ, Count: &count, Name: name}
 			if userDataFile != "" {
 				data, err := os.ReadFile(userDataFile)
 				if err != nil {
 					return err
 				}
-				body["user_data"] = base64.StdEncoding.EncodeToString(data)
+				body.UserData = base64.StdEncoding.EncodeToString(data)
 			}
-			var out struct {
-				Instances []instance `json:"instances"`
-			}
+			var out wire.Instances
 			c := g.client()
 			if err := c.do("POST", "/api/v1/instances", body, &out); err != nil {
 				return err
@@ -94,14 +72,12 @@ func newRunCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func listInstances(c *client, ids []string) ([]instance, error) {
+func listInstances(c *client, ids []string) ([]wire.Instance, error) {
 	path := "/api/v1/instances"
 	if len(ids) > 0 {
 		path += "?ids=" + url.QueryEscape(strings.Join(ids, ","))
 	}
-	var out struct {
-		Instances []instance `json:"instances"`
-	}
+	var out wire.Instances
 	err := c.do("GET", path, nil, &out)
 	return out.Instances, err
 }
@@ -118,7 +94,7 @@ func newListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				return printJSON(map[string]any{"instances": list})
+				return printJSON(wire.Instances{Instances: list})
 			}
 			table(os.Stdout, instanceHeader, instanceRows(list))
 			return nil
@@ -132,7 +108,7 @@ func newDescribeCmd(g *globals) *cobra.Command {
 		Short: "Show every attribute of an instance",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var in instance
+			var in wire.Instance
 			if err := g.client().do("GET", "/api/v1/instances/"+url.PathEscape(args[0]), nil, &in); err != nil {
 				return err
 			}
@@ -155,18 +131,12 @@ func newDescribeCmd(g *globals) *cobra.Command {
 	}
 }
 
-type stateChange struct {
-	ID       string `json:"id"`
-	Previous state  `json:"previous_state"`
-	Current  state  `json:"current_state"`
-}
-
 // act posts an action for each instance and prints the state changes.
 func act(g *globals, action string, ids []string, body any, waitState string) error {
 	c := g.client()
-	var changes []stateChange
+	var changes []wire.StateChange
 	for _, id := range ids {
-		var ch stateChange
+		var ch wire.StateChange
 		if err := c.do("POST", "/api/v1/instances/"+url.PathEscape(id)+"/"+action, body, &ch); err != nil {
 			return fmt.Errorf("%s %s: %w", action, id, err)
 		}
@@ -219,7 +189,7 @@ func newStopCmd(g *globals) *cobra.Command {
 			if wait {
 				waitState = "stopped"
 			}
-			return act(g, "stop", args, map[string]bool{"force": force}, waitState)
+			return act(g, "stop", args, wire.StopRequest{Force: force}, waitState)
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "power off at once, without asking the guest")
@@ -228,7 +198,7 @@ func newStopCmd(g *globals) *cobra.Command {
 }
 
 // waitFor polls until every instance is in state, printing each change.
-func waitFor(c *client, ids []string, want string) ([]instance, error) {
+func waitFor(c *client, ids []string, want string) ([]wire.Instance, error) {
 	last := map[string]string{}
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
@@ -281,21 +251,15 @@ func newTypesCmd(g *globals) *cobra.Command {
 		Short: "List instance types",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out struct {
-				Types []struct {
-					Name      string `json:"name"`
-					VCPUs     int    `json:"vcpus"`
-					MemoryMiB int    `json:"memory_mib"`
-				} `json:"instance_types"`
-			}
+			var out wire.InstanceTypes
 			if err := g.client().do("GET", "/api/v1/instance-types", nil, &out); err != nil {
 				return err
 			}
 			if g.json {
 				return printJSON(out)
 			}
-			rows := make([][]string, len(out.Types))
-			for i, t := range out.Types {
+			rows := make([][]string, len(out.InstanceTypes))
+			for i, t := range out.InstanceTypes {
 				rows[i] = []string{t.Name, fmt.Sprint(t.VCPUs), fmt.Sprintf("%d MiB", t.MemoryMiB)}
 			}
 			table(os.Stdout, []string{"TYPE", "VCPUS", "MEMORY"}, rows)

@@ -1,0 +1,127 @@
+// Package wire holds the JSON documents of kumo's REST API, shared by the
+// server (package api) and its clients (the kumo CLI), so both sides read
+// and write the same shapes. It imports only the standard library.
+package wire
+
+import "time"
+
+// State is an instance state with its EC2 code.
+type State struct {
+	Name string `json:"name"`
+	Code int    `json:"code"`
+}
+
+// Instance describes one instance.
+type Instance struct {
+	ID           string     `json:"id"`
+	Name         string     `json:"name,omitempty"`
+	ImageID      string     `json:"image_id"`
+	Type         string     `json:"type"`
+	VCPUs        int        `json:"vcpus"`
+	MemoryMiB    int        `json:"memory_mib"`
+	State        State      `json:"state"`
+	StateReason  string     `json:"state_reason,omitempty"`
+	PrivateIP    string     `json:"private_ip,omitempty"`
+	MAC          string     `json:"mac"`
+	Host         string     `json:"host"`
+	LaunchedAt   time.Time  `json:"launched_at"`
+	TerminatedAt *time.Time `json:"terminated_at,omitempty"`
+	UserData     string     `json:"user_data,omitempty"` // base64; only on a single instance
+}
+
+// Instances is a list of instances.
+type Instances struct {
+	Instances []Instance `json:"instances"`
+}
+
+// RunRequest launches instances: either Count, or MinCount and MaxCount.
+type RunRequest struct {
+	Image    string `json:"image"`
+	Type     string `json:"type"`
+	Count    *int   `json:"count,omitempty"`
+	MinCount *int   `json:"min_count,omitempty"`
+	MaxCount *int   `json:"max_count,omitempty"`
+	Name     string `json:"name,omitempty"`
+	UserData string `json:"user_data,omitempty"` // base64
+}
+
+// StopRequest stops an instance.
+type StopRequest struct {
+	Force bool `json:"force"`
+}
+
+// StateChange is what an action did to an instance.
+type StateChange struct {
+	ID       string `json:"id"`
+	Previous State  `json:"previous_state"`
+	Current  State  `json:"current_state"`
+}
+
+// InstanceType is a size instances come in.
+type InstanceType struct {
+	Name      string `json:"name"`
+	VCPUs     int    `json:"vcpus"`
+	MemoryMiB int    `json:"memory_mib"`
+}
+
+// InstanceTypes lists instance types.
+type InstanceTypes struct {
+	InstanceTypes []InstanceType `json:"instance_types"`
+}
+
+// Image describes a machine image. Kernel, Initrd and Disk are digests of
+// uploaded files.
+type Image struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	Description    string    `json:"description,omitempty"`
+	State          string    `json:"state"`
+	Kernel         string    `json:"kernel,omitempty"`
+	Initrd         string    `json:"initrd,omitempty"`
+	Disk           string    `json:"disk,omitempty"`
+	DiskFormat     string    `json:"disk_format,omitempty"`
+	Cmdline        string    `json:"cmdline,omitempty"`
+	SizeBytes      int64     `json:"size_bytes"`
+	SourceInstance string    `json:"source_instance,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Images is a list of images.
+type Images struct {
+	Images []Image `json:"images"`
+}
+
+// RegisterImageRequest registers uploaded files as an image.
+type RegisterImageRequest struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Kernel      string `json:"kernel,omitempty"`
+	Initrd      string `json:"initrd,omitempty"`
+	Disk        string `json:"disk,omitempty"`
+	DiskFormat  string `json:"disk_format,omitempty"`
+	Cmdline     string `json:"cmdline,omitempty"`
+}
+
+// CreateImageRequest saves a stopped instance as an image.
+type CreateImageRequest struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Blob is an uploaded file.
+type Blob struct {
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+}
+
+// Error is the body of every failed request, under "error".
+type Error struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// ErrorDocument wraps an Error.
+type ErrorDocument struct {
+	Error *Error `json:"error"`
+}
