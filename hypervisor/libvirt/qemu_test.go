@@ -327,22 +327,34 @@ func TestQEMUSaveRestoreChannels(t *testing.T) {
 	missing.Name = prefix + "-missing"
 	wantErr("RestoreMemory of an undefined domain", d.RestoreMemory(ctx(t), path, missing), hypervisor.ErrNotFound)
 
-	// A save cut short by its context leaves the guest running and no file.
+	// A save whose context ends while it runs either finishes (the file is
+	// complete, the guest off) or is cut short (no file, the guest still
+	// running); which one depends on timing, never a mix of both.
 	short, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	other := filepath.Join(dir, "cut-short.save")
-	if err := d.SaveMemory(short, copies[1].Name, other); !errors.Is(err, context.DeadlineExceeded) {
+	err = d.SaveMemory(short, copies[1].Name, other)
+	_, statErr := os.Stat(other)
+	dom, _ := d.Inspect(ctx(t), copies[1].Name)
+	t.Logf("SaveMemory with a 200ms context: %v", err)
+	switch {
+	case err == nil:
+		if statErr != nil || dom.State != hypervisor.PowerShutoff {
+			t.Errorf("a finished SaveMemory: file %v, domain %s", statErr, dom.State)
+		}
+		if err := d.RestoreMemory(ctx(t), other, copies[1]); err != nil {
+			t.Fatalf("restoring a save that beat its deadline: %v", err)
+		}
+	case errors.Is(err, context.DeadlineExceeded):
+		if !os.IsNotExist(statErr) || dom.State != hypervisor.PowerRunning {
+			t.Errorf("a cancelled SaveMemory: file %v, domain %s", statErr, dom.State)
+		}
+	default:
 		t.Errorf("SaveMemory with a 200ms context: %v", err)
-	}
-	if _, err := os.Stat(other); !os.IsNotExist(err) {
-		t.Errorf("a cancelled SaveMemory left %s: %v", other, err)
-	}
-	if dom, _ := d.Inspect(ctx(t), copies[1].Name); dom.State != hypervisor.PowerRunning {
-		t.Errorf("%s is %s after a cancelled SaveMemory", copies[1].Name, dom.State)
 	}
 	say(t, d, copies[1], "still-there")
 
-	// A restore cut short leaves the domain off and restorable.
+	// The same for a restore: running, or off and restorable.
 	dd := copies[3]
 	if err := d.Destroy(ctx(t), dd.Name); err != nil {
 		t.Fatal(err)
@@ -352,11 +364,15 @@ func TestQEMUSaveRestoreChannels(t *testing.T) {
 	start = time.Now()
 	err = d.RestoreMemory(short, path, dd)
 	t.Logf("RestoreMemory with a 300ms context: %v after %s", err, time.Since(start).Round(time.Millisecond))
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("RestoreMemory with a 300ms context: %v", err)
-	}
-	if dom, _ := d.Inspect(ctx(t), dd.Name); dom.State != hypervisor.PowerShutoff {
-		t.Errorf("%s is %s after a cancelled RestoreMemory", dd.Name, dom.State)
+	dom, _ = d.Inspect(ctx(t), dd.Name)
+	switch {
+	case err == nil && dom.State == hypervisor.PowerRunning:
+		if err := d.Destroy(ctx(t), dd.Name); err != nil {
+			t.Fatal(err)
+		}
+	case errors.Is(err, context.DeadlineExceeded) && dom.State == hypervisor.PowerShutoff:
+	default:
+		t.Errorf("RestoreMemory with a 300ms context: %v, domain %s", err, dom.State)
 	}
 	if err := d.RestoreMemory(ctx(t), path, dd); err != nil {
 		t.Fatalf("RestoreMemory after a cancelled one: %v", err)
