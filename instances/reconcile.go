@@ -22,16 +22,17 @@ func (s *Service) Open(ctx context.Context) error {
 	if err := s.removeOrphans(ctx); err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
+	// Subscribe before looking, so that nothing changes unseen in between.
+	events, err := s.driver.Events(s.ctx)
+	if err != nil {
+		return fmt.Errorf("subscribe to lifecycle events: %w", err)
+	}
 	live, err := s.store.Instances(ctx, store.InstanceFilter{States: liveStates()})
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
 	for _, in := range live {
 		s.kick(in.ID)
-	}
-	events, err := s.driver.Events(s.ctx)
-	if err != nil {
-		return fmt.Errorf("subscribe to lifecycle events: %w", err)
 	}
 	s.wg.Add(2)
 	go s.followEvents(events)
