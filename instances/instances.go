@@ -43,6 +43,9 @@ type Config struct {
 	// StopTimeout is how long a guest gets to power off after an ACPI
 	// shutdown before it is forced off.
 	StopTimeout time.Duration
+	// RebootTimeout is how long a guest gets to restart after an ACPI
+	// reboot request before it is power-cycled, as EC2 does.
+	RebootTimeout time.Duration
 	// Retention is how long terminated instances stay visible.
 	Retention time.Duration
 	// ResyncInterval is how often every instance is compared with its domain.
@@ -60,6 +63,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.StopTimeout == 0 {
 		c.StopTimeout = 60 * time.Second
+	}
+	if c.RebootTimeout == 0 {
+		c.RebootTimeout = 4 * time.Minute
 	}
 	if c.Retention == 0 {
 		c.Retention = time.Hour
@@ -96,6 +102,7 @@ type Service struct {
 	failedTemplates map[string]bool // templates that could not be built
 	watching        map[string]bool // rebooted instances awaiting an identity request
 	lastAnswer      map[string]time.Time
+	rebootedAt      map[string]time.Time // last reboot event seen, by instance
 }
 
 // New returns a service. Call Start to reconcile and begin watching events.
@@ -108,7 +115,7 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 		ctx:   ctx, cancel: cancel,
 		locks: map[string]*sync.Mutex{}, queued: map[string]bool{}, forced: map[string]bool{},
 		building: map[string]bool{}, failedTemplates: map[string]bool{}, watching: map[string]bool{},
-		lastAnswer: map[string]time.Time{},
+		lastAnswer: map[string]time.Time{}, rebootedAt: map[string]time.Time{},
 	}
 }
 

@@ -96,6 +96,7 @@ func (s *Service) actOne(ctx context.Context, in store.Instance, ev Event) (Stat
 				return StateChange{}, fmt.Errorf("reboot %s: %w", in.ID, err)
 			}
 			s.log.Info("instance rebooting", "instance", in.ID)
+			s.enforceReboot(in.ID, s.clock.Now())
 			return ch, nil
 		}
 		err = s.apply(ctx, in, ev, "")

@@ -97,6 +97,9 @@ func (s *Service) followEvents(events <-chan hypervisor.Event) {
 		}
 		s.kick(ev.Name)
 		if ev.Kind == hypervisor.EventRebooted {
+			s.mu.Lock()
+			s.rebootedAt[ev.Name] = s.clock.Now()
+			s.mu.Unlock()
 			s.watchReboot(ev.Name)
 		}
 	}

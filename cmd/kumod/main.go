@@ -28,16 +28,17 @@ import (
 )
 
 type config struct {
-	dataDir      string
-	listen       string
-	libvirtURI   string
-	network      string
-	accel        string
-	imageCache   string
-	defaultImage bool
-	stopTimeout  time.Duration
-	maxInstances int
-	warmTypes    string
+	dataDir       string
+	listen        string
+	libvirtURI    string
+	network       string
+	accel         string
+	imageCache    string
+	defaultImage  bool
+	stopTimeout   time.Duration
+	rebootTimeout time.Duration
+	maxInstances  int
+	warmTypes     string
 }
 
 func main() {
@@ -50,6 +51,7 @@ func main() {
 	flag.StringVar(&cfg.imageCache, "image-cache", envOr("KUMO_IMAGE_CACHE", ""), "where the default image is built (default DATA-DIR/cache/kumo-tiny)")
 	flag.BoolVar(&cfg.defaultImage, "default-image", true, "build and register the kumo-tiny image at start if it is missing")
 	flag.DurationVar(&cfg.stopTimeout, "stop-timeout", 60*time.Second, "how long a guest gets to shut down before it is forced off")
+	flag.DurationVar(&cfg.rebootTimeout, "reboot-timeout", 4*time.Minute, "how long a guest gets to restart after a reboot request before it is power-cycled")
 	flag.IntVar(&cfg.maxInstances, "max-instances", 64, "limit on live instances")
 	flag.StringVar(&cfg.warmTypes, "warm-types", "t2.nano,t2.micro", "instance types whose default-image template is built at start, so their first launch is fast (comma-separated; empty for none)")
 	flag.Parse()
@@ -112,7 +114,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	svc := instances.New(instances.Config{
 		DataDir: filepath.Join(dataDir, "instances"), TemplateDir: filepath.Join(dataDir, "templates"),
 		Network: cfg.network, Host: host.Hostname,
-		StopTimeout: cfg.stopTimeout, MaxInstances: cfg.maxInstances,
+		StopTimeout: cfg.stopTimeout, RebootTimeout: cfg.rebootTimeout, MaxInstances: cfg.maxInstances,
 	}, st, drv, im, clk, log)
 	if err := svc.Open(ctx); err != nil {
 		return err
