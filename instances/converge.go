@@ -18,28 +18,21 @@ const pollInterval = 200 * time.Millisecond
 // already waiting to run fold into it: converge reads the latest state.
 func (s *Service) kick(id string) {
 	s.mu.Lock()
-	if s.queued[id] || s.ctx.Err() != nil {
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.queued[id] {
 		return
 	}
-	s.queued[id] = true
 	l := s.lockFor(id)
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
+	s.queued[id] = s.spawnLocked(func() {
 		l.Lock()
 		defer l.Unlock()
 		s.mu.Lock()
 		delete(s.queued, id)
 		s.mu.Unlock()
-		if s.ctx.Err() != nil {
-			return
-		}
 		if err := s.converge(s.ctx, id); err != nil && s.ctx.Err() == nil {
 			s.log.Error("converge failed", "instance", id, "err", err)
 		}
-	}()
+	})
 }
 
 func (s *Service) lockFor(id string) *sync.Mutex {

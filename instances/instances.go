@@ -121,8 +121,26 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 
 // Close stops background work and waits for it.
 func (s *Service) Close() {
+	// Under mu, so that no spawnLocked sees the service open after this
+	// and adds to the WaitGroup while Wait runs.
+	s.mu.Lock()
 	s.cancel()
+	s.mu.Unlock()
 	s.wg.Wait()
+}
+
+// spawnLocked runs fn on a goroutine that Close waits for, unless the
+// service is closing; it reports whether fn will run. Callers hold s.mu.
+func (s *Service) spawnLocked(fn func()) bool {
+	if s.ctx.Err() != nil {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn()
+	}()
+	return true
 }
 
 // Instance is an instance as callers see it.

@@ -13,14 +13,8 @@ import (
 // reboot. The cold start boots from the instance's own definition.
 func (s *Service) enforceReboot(id string, requested time.Time) {
 	s.mu.Lock()
-	if s.ctx.Err() != nil {
-		s.mu.Unlock()
-		return
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
+	defer s.mu.Unlock()
+	s.spawnLocked(func() {
 		deadline := requested.Add(s.cfg.RebootTimeout)
 		for s.clock.Now().Before(deadline) {
 			select {
@@ -49,7 +43,7 @@ func (s *Service) enforceReboot(id string, requested time.Time) {
 		if err := s.driver.Start(s.ctx, id); err != nil {
 			s.log.Error("hard reboot: power on", "instance", id, "err", err)
 		}
-	}()
+	})
 }
 
 func (s *Service) rebootedSince(id string, t time.Time) bool {

@@ -99,13 +99,10 @@ func (s *Service) buildTemplateAsync(im store.Image, typ Type) {
 	key := templateKey(im, typ)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.building[key] || s.failedTemplates[key] || s.ctx.Err() != nil {
+	if s.building[key] || s.failedTemplates[key] {
 		return
 	}
-	s.building[key] = true
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.building[key] = s.spawnLocked(func() {
 		start := s.clock.Now()
 		err := s.buildTemplate(s.ctx, im, typ, key)
 		s.mu.Lock()
@@ -119,7 +116,7 @@ func (s *Service) buildTemplateAsync(im store.Image, typ Type) {
 			return
 		}
 		s.log.Info("template ready", "template", key, "took", s.clock.Now().Sub(start).Round(time.Millisecond))
-	}()
+	})
 }
 
 // buildTemplate boots a guest that waits for its identity, then saves it.
@@ -246,15 +243,11 @@ func (s *Service) offerIdentity(ctx context.Context, in store.Instance) error {
 // while: a guest booted from its own command line never asks.
 func (s *Service) watchReboot(id string) {
 	s.mu.Lock()
-	if s.watching[id] || s.ctx.Err() != nil {
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.watching[id] {
 		return
 	}
-	s.watching[id] = true
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
+	s.watching[id] = s.spawnLocked(func() {
 		defer func() {
 			s.mu.Lock()
 			delete(s.watching, id)
@@ -269,7 +262,7 @@ func (s *Service) watchReboot(id string) {
 				s.log.Warn("identity after reboot", "instance", id, "err", err)
 			}
 		}
-	}()
+	})
 }
 
 // removeStaleTemplates deletes templates of images that are gone, of older
