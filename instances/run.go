@@ -50,8 +50,9 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 		return nil, err
 	}
 	count := req.MaxCount
-	if live, err := s.store.Instances(ctx, store.InstanceFilter{States: liveStates()}); err == nil {
-		if room := s.cfg.MaxInstances - len(live); room < count {
+	// A first guess at how many fit; CreateInstances checks for real.
+	if live, err := s.store.LiveInstances(ctx); err == nil {
+		if room := s.cfg.MaxInstances - live; room < count {
 			count = max(room, req.MinCount)
 		}
 	}

@@ -61,9 +61,9 @@ func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins
 	copy(out, ins)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if maxLive > 0 {
-			var live int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE state <> 'terminated'`).Scan(&live); err != nil {
-				return fmt.Errorf("count instances: %w", err)
+			live, err := countLive(ctx, tx)
+			if err != nil {
+				return err
 			}
 			if live+len(out) > maxLive {
 				return fmt.Errorf("%d live instances + %d new > %d: %w", live, len(out), maxLive, ErrLimit)
@@ -232,4 +232,19 @@ func (s *Store) PurgeTerminated(ctx context.Context, cutoff time.Time) (int, err
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+// LiveInstances counts the instances that are not terminated.
+func (s *Store) LiveInstances(ctx context.Context) (int, error) {
+	return countLive(ctx, s.db)
+}
+
+func countLive(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE state <> 'terminated'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count instances: %w", err)
+	}
+	return n, nil
 }

@@ -156,6 +156,9 @@ func TestCreateInstancesRespectsLimit(t *testing.T) {
 	if _, err := s.CreateInstances(context.Background(), pool, 3, newInstances(4, "ami-1")[2:]); !errors.Is(err, ErrLimit) {
 		t.Fatalf("err = %v, want ErrLimit", err)
 	}
+	if n, err := s.LiveInstances(context.Background()); err != nil || n != 2 {
+		t.Fatalf("LiveInstances = %d, %v; want 2", n, err)
+	}
 }
 
 func TestControlPlaneIDIsStable(t *testing.T) {
