@@ -4,17 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	lv "libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 
 	"kumo/hypervisor"
+	"kumo/internal/atomicfile"
 )
 
 var _ hypervisor.MemorySnapshotter = (*Driver)(nil)
@@ -53,7 +52,7 @@ func (d *Driver) SaveMemory(ctx context.Context, name, path string) error {
 			}
 			return mapError("save", name, err)
 		}
-		if err := commitFile(tmp, path); err != nil {
+		if err := atomicfile.Install(tmp, path); err != nil {
 			return fmt.Errorf("libvirt: save %q: %w", name, err)
 		}
 		return nil
@@ -178,33 +177,4 @@ func siblingName(path, what string) string {
 	_, _ = rand.Read(b)
 	dir, base := filepath.Split(path)
 	return filepath.Join(dir, fmt.Sprintf(".%s.%s-%s", base, what, hex.EncodeToString(b)))
-}
-
-// commitFile makes tmp durable and renames it to path, so that after a
-// host crash path is either the old file or the complete new one.
-func commitFile(tmp, path string) error {
-	f, err := os.Open(tmp)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	// Some filesystems cannot sync a folder; the rename still happened.
-	if err := dir.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
-	}
-	return nil
 }

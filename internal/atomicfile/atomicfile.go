@@ -5,9 +5,11 @@
 package atomicfile
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Write creates or replaces path with what write produces.
@@ -54,7 +56,8 @@ func WriteBytes(path string, perm os.FileMode, data []byte) error {
 // Install moves a finished file into place. src must be in the same folder
 // as dst, so the rename cannot cross file systems.
 func Install(src, dst string) error {
-	f, err := os.OpenFile(src, os.O_RDWR, 0)
+	// fsync needs no write access, and the file may be read-only.
+	f, err := os.Open(src)
 	if err != nil {
 		return err
 	}
@@ -70,12 +73,16 @@ func Install(src, dst string) error {
 }
 
 // SyncDir makes renames in dir durable: without it a crash can bring back
-// the old name.
+// the old name. Some file systems cannot sync a folder; the rename has
+// happened all the same, so that is not an error.
 func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return d.Sync()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
 }
