@@ -6,7 +6,7 @@ GO ?= go
 DATA_DIR ?= /var/lib/kumo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: run test setup build bench-launch clean
+.PHONY: run test setup build bench-launch bench-lb clean
 
 setup:
 	@bash scripts/setup-host.sh
@@ -26,6 +26,9 @@ test: setup
 
 bench-launch: setup
 	@bash scripts/bench-launch.sh
+
+bench-lb:
+	@bash scripts/bench-lb.sh
 
 clean:
 	rm -rf bin
