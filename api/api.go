@@ -3,7 +3,8 @@
 // resources, request ids and the mapping of errors to codes.
 //
 // It holds no rules of its own: every decision is the services' (instances,
-// images). It must not talk to the hypervisor or the store directly.
+// images, the load balancer manager). It must not talk to the hypervisor or
+// the store directly, nor run load balancers itself.
 package api
 
 import (
@@ -17,12 +18,14 @@ import (
 
 	"kumo/images"
 	"kumo/instances"
+	"kumo/loadbalancer/manager"
 )
 
 // Server holds what the handlers need.
 type Server struct {
 	instances *instances.Service
 	images    *images.Service
+	lbs       *manager.Manager
 	log       *slog.Logger
 	// MaxUpload caps the size of one uploaded image file.
 	maxUpload int64
@@ -34,11 +37,11 @@ type Options struct {
 }
 
 // New returns the HTTP handler of the API.
-func New(inst *instances.Service, im *images.Service, log *slog.Logger, opts Options) http.Handler {
+func New(inst *instances.Service, im *images.Service, lbs *manager.Manager, log *slog.Logger, opts Options) http.Handler {
 	if opts.MaxUpload == 0 {
 		opts.MaxUpload = 16 << 30
 	}
-	s := &Server{instances: inst, images: im, log: log, maxUpload: opts.MaxUpload}
+	s := &Server{instances: inst, images: im, lbs: lbs, log: log, maxUpload: opts.MaxUpload}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/clock"
+	"kumo/loadbalancer/manager"
 	"kumo/store"
 )
 
@@ -41,7 +44,15 @@ func newTestAPI(t *testing.T) (srv *httptest.Server, imageID, kernel string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
-	srv = httptest.NewServer(New(svc, im, log, Options{MaxUpload: 1 << 20}))
+	// Instances of the fake host have addresses nothing can reach; a
+	// namespace that does not exist makes every connection to them fail
+	// at once.
+	lbs := manager.New(st, svc, manager.Config{Namespace: "kumo-api-test-none"}, clock.Real{}, log)
+	if err := lbs.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lbs.Close)
+	srv = httptest.NewServer(New(svc, im, lbs, log, Options{MaxUpload: 1 << 20}))
 	t.Cleanup(srv.Close)
 
 	bzImage := make([]byte, 4096)
@@ -101,6 +112,23 @@ type errDoc struct {
 func TestBadInputGetsPreciseErrors(t *testing.T) {
 	srv, imageID, kernel := newTestAPI(t)
 	digest := "sha256:" + strings.Repeat("0", 64)
+	webPort, otherPort, takenPort := freePort(t), freePort(t), freePort(t)
+	taken, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", takenPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	if code := call(t, srv, "POST", "/api/v1/load-balancers", lbRequest("web", webPort), nil); code != http.StatusCreated {
+		t.Fatalf("create web: %d", code)
+	}
+	lbWith := func(field string, value any) map[string]any {
+		req := lbRequest("api", otherPort)
+		req[field] = value
+		return req
+	}
+	health := func(field string, value any) map[string]any {
+		return lbWith("health_check", map[string]any{field: value})
+	}
 	for _, tc := range []struct {
 		name, method, path string
 		body               any
@@ -130,6 +158,52 @@ func TestBadInputGetsPreciseErrors(t *testing.T) {
 		{"upload over the limit", "POST", "/api/v1/blobs", make([]byte, 1<<20+1), 413, "LimitExceeded"},
 		{"unknown route", "GET", "/api/v1/nothing", nil, 404, "NotFound"},
 		{"wrong method", "PUT", "/api/v1/instances", nil, 405, "MethodNotAllowed"},
+
+		{"lb without name", "POST", "/api/v1/load-balancers", lbWith("name", ""), 400, "MissingParameter"},
+		{"lb name with spaces", "POST", "/api/v1/load-balancers", lbWith("name", "my web"), 400, "InvalidParameterValue"},
+		{"lb without listeners", "POST", "/api/v1/load-balancers", map[string]any{"name": "api"}, 400, "MissingParameter"},
+		{"lb negative port", "POST", "/api/v1/load-balancers", lbWith("listeners", []map[string]int{{"port": -1, "target_port": 80}}), 400, "InvalidParameterValue"},
+		{"lb port 0", "POST", "/api/v1/load-balancers", lbWith("listeners", []map[string]int{{"port": 0, "target_port": 80}}), 400, "InvalidParameterValue"},
+		{"lb port 70000", "POST", "/api/v1/load-balancers", lbWith("listeners", []map[string]int{{"port": 70000, "target_port": 80}}), 400, "InvalidParameterValue"},
+		{"lb target port missing", "POST", "/api/v1/load-balancers", lbWith("listeners", []map[string]int{{"port": otherPort}}), 400, "InvalidParameterValue"},
+		{"lb port not a number", "POST", "/api/v1/load-balancers", lbWith("listeners", []map[string]string{{"port": "http"}}), 400, "InvalidParameterValue"},
+		{"lb same port twice", "POST", "/api/v1/load-balancers", lbWith("listeners", []map[string]int{{"port": otherPort, "target_port": 80}, {"port": otherPort, "target_port": 81}}), 400, "InvalidParameterValue"},
+		{"lb unknown algorithm", "POST", "/api/v1/load-balancers", lbWith("algorithm", "random"), 400, "InvalidParameterValue"},
+		{"lb empty algorithm", "POST", "/api/v1/load-balancers", lbWith("algorithm", ""), 400, "InvalidParameterValue"},
+		{"lb bind not an address", "POST", "/api/v1/load-balancers", lbWith("bind_addr", "localhost"), 400, "InvalidParameterValue"},
+		{"lb bind not of this host", "POST", "/api/v1/load-balancers", lbWith("bind_addr", "192.0.2.1"), 400, "InvalidParameterValue"},
+		{"lb deregistration delay negative", "POST", "/api/v1/load-balancers", lbWith("deregistration_delay_seconds", -1), 400, "InvalidParameterValue"},
+		{"lb deregistration delay too long", "POST", "/api/v1/load-balancers", lbWith("deregistration_delay_seconds", 3601), 400, "InvalidParameterValue"},
+		{"lb idle timeout huge", "POST", "/api/v1/load-balancers", lbWith("idle_timeout_seconds", 1<<40), 400, "InvalidParameterValue"},
+		{"lb connect timeout too short", "POST", "/api/v1/load-balancers", lbWith("connect_timeout_ms", 5), 400, "InvalidParameterValue"},
+		{"lb unknown field", "POST", "/api/v1/load-balancers", lbWith("colour", "red"), 400, "InvalidParameterValue"},
+		{"lb health protocol", "POST", "/api/v1/load-balancers", health("protocol", "UDP"), 400, "InvalidParameterValue"},
+		{"lb health path", "POST", "/api/v1/load-balancers", lbWith("health_check", map[string]any{"protocol": "HTTP", "path": "health"}), 400, "InvalidParameterValue"},
+		{"lb health path with space", "POST", "/api/v1/load-balancers", lbWith("health_check", map[string]any{"protocol": "http", "path": "/a b"}), 400, "InvalidParameterValue"},
+		{"lb health matcher", "POST", "/api/v1/load-balancers", lbWith("health_check", map[string]any{"protocol": "HTTP", "matcher": "600"}), 400, "InvalidParameterValue"},
+		{"lb health port", "POST", "/api/v1/load-balancers", health("port", 65536), 400, "InvalidParameterValue"},
+		{"lb interval too long", "POST", "/api/v1/load-balancers", health("interval_seconds", 301), 400, "InvalidParameterValue"},
+		{"lb interval 0", "POST", "/api/v1/load-balancers", health("interval_seconds", 0), 400, "InvalidParameterValue"},
+		{"lb timeout over interval", "POST", "/api/v1/load-balancers", lbWith("health_check", map[string]any{"interval_seconds": 5, "timeout_seconds": 6}), 400, "InvalidParameterValue"},
+		{"lb threshold 1", "POST", "/api/v1/load-balancers", health("healthy_threshold", 1), 400, "InvalidParameterValue"},
+		{"lb threshold 11", "POST", "/api/v1/load-balancers", health("unhealthy_threshold", 11), 400, "InvalidParameterValue"},
+		{"lb duplicate name", "POST", "/api/v1/load-balancers", lbRequest("web", otherPort), 409, "DuplicateLoadBalancerName"},
+		{"lb port of another lb", "POST", "/api/v1/load-balancers", lbRequest("api", webPort), 409, "DuplicateListener"},
+		{"lb port of another program", "POST", "/api/v1/load-balancers", lbRequest("api", takenPort), 409, "InvalidConfigurationRequest"},
+		{"lb unknown", "GET", "/api/v1/load-balancers/nope", nil, 404, "LoadBalancerNotFound"},
+		{"lb unknown id", "DELETE", "/api/v1/load-balancers/lb-00000000000000000", nil, 404, "LoadBalancerNotFound"},
+		{"lb update unknown", "PATCH", "/api/v1/load-balancers/nope", map[string]any{"algorithm": "source_hash"}, 404, "LoadBalancerNotFound"},
+		{"lb update renames", "PATCH", "/api/v1/load-balancers/web", map[string]any{"name": "other"}, 400, "InvalidParameterValue"},
+		{"lb update without listeners", "PATCH", "/api/v1/load-balancers/web", map[string]any{"listeners": []any{}}, 400, "MissingParameter"},
+		{"lb update onto a taken port", "PATCH", "/api/v1/load-balancers/web", map[string]any{"listeners": []map[string]int{{"port": takenPort, "target_port": 80}}}, 409, "InvalidConfigurationRequest"},
+		{"lb update bad interval", "PATCH", "/api/v1/load-balancers/web", map[string]any{"health_check": map[string]int{"interval_seconds": 0}}, 400, "InvalidParameterValue"},
+		{"register no target", "POST", "/api/v1/load-balancers/web/targets", map[string]any{"targets": []string{}}, 400, "MissingParameter"},
+		{"register unknown instance", "POST", "/api/v1/load-balancers/web/targets", map[string]any{"targets": []string{"i-00000000000000000"}}, 400, "InvalidTarget"},
+		{"register malformed instance", "POST", "/api/v1/load-balancers/web/targets", map[string]any{"targets": []string{"i-xyz"}}, 400, "InvalidTarget"},
+		{"register host name", "POST", "/api/v1/load-balancers/web/targets", map[string]any{"targets": []string{"localhost:80"}}, 400, "InvalidTarget"},
+		{"register port 0", "POST", "/api/v1/load-balancers/web/targets", map[string]any{"targets": []string{"127.0.0.1:0"}}, 400, "InvalidTarget"},
+		{"register to unknown lb", "POST", "/api/v1/load-balancers/nope/targets", map[string]any{"targets": []string{"127.0.0.1:80"}}, 404, "LoadBalancerNotFound"},
+		{"deregister not registered", "POST", "/api/v1/load-balancers/web/targets/deregister", map[string]any{"targets": []string{"127.0.0.1:80"}}, 400, "InvalidTarget"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var doc errDoc
@@ -144,6 +218,30 @@ func TestBadInputGetsPreciseErrors(t *testing.T) {
 	if len(list.Instances) != 0 {
 		t.Fatalf("bad requests created %d instances", len(list.Instances))
 	}
+	var lbs struct {
+		LoadBalancers []struct {
+			Name  string
+			Stats struct{ Targets []any }
+		} `json:"load_balancers"`
+	}
+	call(t, srv, "GET", "/api/v1/load-balancers", nil, &lbs)
+	if len(lbs.LoadBalancers) != 1 || lbs.LoadBalancers[0].Name != "web" || len(lbs.LoadBalancers[0].Stats.Targets) != 0 {
+		t.Fatalf("bad requests left load balancers: %+v", lbs)
+	}
+}
+
+func lbRequest(name string, port int) map[string]any {
+	return map[string]any{"name": name, "listeners": []map[string]int{{"port": port, "target_port": 80}}}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func TestInstanceLifecycleOverHTTP(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/errs"
+	"kumo/loadbalancer"
+	"kumo/loadbalancer/manager"
 )
 
 // errorCodes maps error kinds to an HTTP status and an EC2 error code. It is
@@ -26,6 +28,12 @@ var errorCodes = []struct {
 	{images.ErrMalformed, http.StatusBadRequest, "InvalidAMIID.Malformed"},
 	{images.ErrInUse, http.StatusConflict, "InvalidAMIID.InUse"},
 	{images.ErrDuplicate, http.StatusConflict, "InvalidAMIName.Duplicate"},
+	{manager.ErrNotFound, http.StatusNotFound, "LoadBalancerNotFound"},
+	{manager.ErrDuplicateName, http.StatusConflict, "DuplicateLoadBalancerName"},
+	{manager.ErrDuplicateListener, http.StatusConflict, "DuplicateListener"},
+	{manager.ErrInvalidTarget, http.StatusBadRequest, "InvalidTarget"},
+	{manager.ErrTargetNotRegistered, http.StatusBadRequest, "InvalidTarget"},
+	{loadbalancer.ErrPortInUse, http.StatusConflict, "InvalidConfigurationRequest"},
 	{errs.InvalidParameter, http.StatusBadRequest, "InvalidParameterValue"},
 	{errs.MissingParameter, http.StatusBadRequest, "MissingParameter"},
 	{errs.InstanceLimit, http.StatusBadRequest, "InstanceLimitExceeded"},

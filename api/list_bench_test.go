@@ -17,6 +17,7 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/clock"
+	"kumo/loadbalancer/manager"
 	"kumo/store"
 )
 
@@ -47,7 +48,7 @@ func BenchmarkList1000(b *testing.B) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	im, _ := images.New(st, filepath.Join(dir, "images"), clock.Real{}, log)
 	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances")}, st, fake.New(fake.Options{}), im, clock.Real{}, log)
-	srv := httptest.NewServer(New(svc, im, log, Options{}))
+	srv := httptest.NewServer(New(svc, im, manager.New(st, svc, manager.Config{}, clock.Real{}, log), log, Options{}))
 	defer srv.Close()
 
 	get := func() time.Duration {

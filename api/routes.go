@@ -41,6 +41,14 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/terminate", Handler: s.instanceAction},
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/image", Handler: s.createImage},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/console", Handler: s.consoleOutput},
+
+		{Method: http.MethodGet, Path: "/api/v1/load-balancers", Handler: s.listLoadBalancers},
+		{Method: http.MethodPost, Path: "/api/v1/load-balancers", Handler: s.createLoadBalancer},
+		{Method: http.MethodGet, Path: "/api/v1/load-balancers/:ref", Handler: s.getLoadBalancer},
+		{Method: http.MethodPatch, Path: "/api/v1/load-balancers/:ref", Handler: s.updateLoadBalancer},
+		{Method: http.MethodDelete, Path: "/api/v1/load-balancers/:ref", Handler: s.deleteLoadBalancer},
+		{Method: http.MethodPost, Path: "/api/v1/load-balancers/:ref/targets", Handler: s.registerTargets},
+		{Method: http.MethodPost, Path: "/api/v1/load-balancers/:ref/targets/deregister", Handler: s.deregisterTargets},
 	}
 }
 

@@ -171,6 +171,7 @@ func (s *Service) checkRunning(ctx context.Context, in store.Instance) error {
 		if err := s.store.SetInstanceState(ctx, in.ID, in.State, string(Pending), "Server.InternalError: domain lost", s.clock.Now()); err != nil {
 			return err
 		}
+		s.changed(in.ID, Pending)
 		s.kick(in.ID)
 		return nil
 	}
@@ -265,5 +266,6 @@ func (s *Service) apply(ctx context.Context, in store.Instance, ev Event, reason
 		return err
 	}
 	s.log.Info("instance "+string(m.To), "instance", in.ID, "event", string(ev), "reason", reason)
+	s.changed(in.ID, m.To)
 	return nil
 }

@@ -103,6 +103,7 @@ type Service struct {
 	watching        map[string]bool // rebooted instances awaiting an identity request
 	lastAnswer      map[string]time.Time
 	rebootedAt      map[string]time.Time // last reboot event seen, by instance
+	stateHooks      []func(id string, state State)
 }
 
 // New returns a service. Call Start to reconcile and begin watching events.

@@ -80,6 +80,7 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	for i, r := range created {
 		s.log.Info("instance pending", "instance", r.ID, "image", im.ID, "type", r.Type, "ip", r.PrivateIP)
 		out[i] = view(r)
+		s.changed(r.ID, Pending)
 		s.kick(r.ID)
 	}
 	return out, nil

@@ -148,13 +148,20 @@ func TestLeastConnectionsAvoidsTheBusyTarget(t *testing.T) {
 	lb, addr := startLB(t, Config{Health: fastChecks, Algorithm: LeastConnections}, clock.Real{}, slow.target(), fast.target())
 	defer close(release)
 	eventually(t, 5*time.Second, "two healthy targets", func() bool { return countIn(lb, Healthy) == 2 })
-	// Park connections on the slow target until it holds some, then
-	// every new request must go to the other one.
-	for i := 0; i < 4; i++ {
+	// Park a request on the slow target (the fast one answers the others
+	// at once); then every new request must go to the fast one, where
+	// round robin would send every other one to the slow target.
+	for i := 0; lb.Stats().Targets[0].ActiveConnections < 1; i++ {
+		if i == 100 {
+			t.Fatalf("slow target never busy: %+v", lb.Stats().Targets)
+		}
 		go get(addr)
+		time.Sleep(20 * time.Millisecond)
 	}
-	eventually(t, 5*time.Second, "slow target busy", func() bool { return lb.Stats().Targets[0].ActiveConnections >= 2 })
 	for i := 0; i < 10; i++ {
+		// The proxy closes its side of the previous request a moment
+		// after the client has the answer; until then the two targets tie.
+		eventually(t, 5*time.Second, "previous request closed", func() bool { return lb.Stats().Targets[1].ActiveConnections == 0 })
 		if body, err := get(addr); err != nil || body != "fast" {
 			t.Fatalf("request %d: %q %v", i, body, err)
 		}
@@ -211,7 +218,7 @@ func streamer(n int, tick time.Duration) http.Handler {
 func TestDrainingLetsAnOpenTransferFinish(t *testing.T) {
 	long := startBackend(t, "long", streamer(10, 150*time.Millisecond))
 	other := startBackend(t, "other", nil)
-	lb, addr := startLB(t, Config{Health: fastChecks}, clock.Real{}, long.target())
+	lb, addr := startLB(t, Config{Health: fastChecks, DeregistrationDelay: DefaultDeregistrationDelay}, clock.Real{}, long.target())
 	eventually(t, 5*time.Second, "healthy", func() bool { return countIn(lb, Healthy) == 1 })
 
 	resp, err := client.Get("http://" + addr + "/")

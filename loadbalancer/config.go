@@ -54,7 +54,9 @@ type Config struct {
 	Algorithm Algorithm
 	Health    HealthCheck
 	// DeregistrationDelay is how long a deregistered target's open
-	// connections may go on before they are closed.
+	// connections may go on before they are closed. Zero closes them at
+	// once; callers start new load balancers from
+	// DefaultDeregistrationDelay.
 	DeregistrationDelay time.Duration
 	// IdleTimeout closes connections that carried no byte for this long.
 	IdleTimeout time.Duration
@@ -85,7 +87,8 @@ func DefaultHealthCheck(protocol string) HealthCheck {
 	return hc
 }
 
-// WithDefaults fills zero fields with their defaults.
+// WithDefaults fills zero fields with their defaults, apart from the
+// deregistration delay, where zero is a choice.
 func (c Config) WithDefaults() Config {
 	if c.BindAddr == "" {
 		c.BindAddr = DefaultBindAddr
@@ -94,9 +97,6 @@ func (c Config) WithDefaults() Config {
 		c.Algorithm = RoundRobin
 	}
 	c.Health = c.Health.withDefaults()
-	if c.DeregistrationDelay == 0 {
-		c.DeregistrationDelay = DefaultDeregistrationDelay
-	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}

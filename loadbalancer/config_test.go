@@ -57,7 +57,7 @@ func TestDefaultsFollowAWS(t *testing.T) {
 	if h.Protocol != "TCP" || h.Interval != 30*time.Second || h.Timeout != 10*time.Second || h.HealthyThreshold != 5 || h.UnhealthyThreshold != 2 {
 		t.Errorf("TCP health defaults: %+v", h)
 	}
-	if cfg.DeregistrationDelay != 300*time.Second || cfg.Algorithm != RoundRobin || cfg.BindAddr != "127.0.0.1" {
+	if DefaultDeregistrationDelay != 300*time.Second || cfg.Algorithm != RoundRobin || cfg.BindAddr != "127.0.0.1" {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	if hh := DefaultHealthCheck("http"); hh.Path != "/" || hh.Matcher != "200-399" || hh.Timeout != 6*time.Second {

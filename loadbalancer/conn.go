@@ -36,6 +36,8 @@ type conn struct {
 	// Readiness seen from epoll, cleared when a call would block.
 	clientReadable, clientWritable, clientHup bool
 	serverReadable, serverWritable, serverHup bool
+	// Whether each side's epoll interest includes EPOLLOUT.
+	clientOut, serverOut bool
 }
 
 // half is one direction of a connection.
@@ -57,8 +59,8 @@ func (h *half) release() {
 		h.buf = nil
 	}
 	if h.pipe[0] != 0 {
-		unix.Close(h.pipe[0])
-		unix.Close(h.pipe[1])
+		sysClose(h.pipe[0])
+		sysClose(h.pipe[1])
 		h.pipe = [2]int{}
 	}
 }
@@ -75,7 +77,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 
 // connEvents: edge-triggered, with peer half-close reported separately so
 // that a short read followed by RDHUP needs no extra read to see the end.
-const connEvents = unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET
+// EPOLLOUT is asked for only when a send would block (and while a target
+// connects): every ACK or state change would otherwise wake the worker
+// for nothing.
+const connEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET
 
 // maxAttempts bounds how many targets a connection tries before it is
 // given up on.
@@ -87,10 +92,10 @@ const maxAttempts = 3
 // queue is empty.
 func (w *worker) accept(l *listener) {
 	for {
-		fd, sa, err := unix.Accept4(l.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, peer, err := accept(l.fd)
 		switch err {
 		case nil:
-			w.open(l, fd, sa)
+			w.open(l, fd, peer)
 			return
 		case unix.EAGAIN:
 			return
@@ -111,21 +116,21 @@ func (w *worker) accept(l *listener) {
 
 // open starts relaying a new client connection: it picks a target and
 // dials it.
-func (w *worker) open(l *listener, fd int, sa unix.Sockaddr) {
+func (w *worker) open(l *listener, fd int, peer netip.AddrPort) {
 	b := l.b
 	b.total.Add(1)
 	rt := b.rot.Load()
 	if len(rt.targets) == 0 {
 		b.rejected.Add(1)
-		unix.Close(fd)
+		sysClose(fd)
 		return
 	}
-	c := &conn{b: b, l: l, client: fd, server: -1, clientTag: w.nextTag(), clientAddr: sockaddrToAddrPort(sa),
+	c := &conn{b: b, l: l, client: fd, server: -1, clientTag: w.nextTag(), clientAddr: peer,
 		rot: rt, last: b.coarseNow(), clientWritable: true}
 	c.start = b.pick(b.run.Load().algorithm, rt, c.clientAddr.Addr())
 	if err := w.watch(fd, connEvents, c.clientTag); err != nil {
 		b.rejected.Add(1)
-		unix.Close(fd)
+		sysClose(fd)
 		return
 	}
 	w.track(fd, c)
@@ -151,8 +156,11 @@ func (w *worker) dial(c *conn) {
 		c.connecting = true
 		c.deadline = w.now.Add(c.b.run.Load().connectTimeout)
 		c.serverReadable, c.serverWritable, c.serverHup = false, false, false
-		if err := w.watch(fd, connEvents, c.serverTag); err != nil {
-			unix.Close(fd)
+		// Writable is how a connect reports success; left on afterwards,
+		// as taking it off would cost a call on every connection.
+		c.serverOut = true
+		if err := w.watch(fd, connEvents|unix.EPOLLOUT, c.serverTag); err != nil {
+			sysClose(fd)
 			c.server = -1
 			t.active.Add(-1)
 			t.connectErrors.Add(1)
@@ -181,7 +189,7 @@ func (w *worker) connectDone(c *conn, events uint32) {
 // connectFailed drops the target socket and tries the next target.
 func (w *worker) connectFailed(c *conn) {
 	w.untrack(c.server, c)
-	unix.Close(c.server)
+	sysClose(c.server)
 	c.server = -1
 	c.connecting = false
 	c.target.active.Add(-1)
@@ -203,10 +211,8 @@ func (w *worker) established(c *conn, events uint32) {
 
 // localAddr is the address the client connected to.
 func (w *worker) localAddr(c *conn) netip.AddrPort {
-	if sa, err := unix.Getsockname(c.client); err == nil {
-		return sockaddrToAddrPort(sa)
-	}
-	return netip.AddrPort{}
+	ap, _ := sockname(c.client)
+	return ap
 }
 
 func (c *conn) clientReady(ev uint32) {
@@ -263,7 +269,7 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 			}
 			n, err := send(dst, (*h.buf)[h.off:h.n])
 			if err == unix.EAGAIN {
-				*writable = false
+				w.blocked(c, dst, writable)
 				return true
 			}
 			if err != nil {
@@ -272,7 +278,7 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 			counter.Add(int64(n))
 			h.off += n
 			if h.off < h.n {
-				*writable = false
+				w.blocked(c, dst, writable)
 				return true
 			}
 			bufPool.Put(h.buf)
@@ -282,16 +288,16 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 			if !*writable {
 				return true
 			}
-			n, err := unix.Splice(h.pipe[0], nil, dst, nil, h.inPipe, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+			n, err := sysSplice(h.pipe[0], dst, h.inPipe)
 			if err == unix.EAGAIN {
-				*writable = false
+				w.blocked(c, dst, writable)
 				return true
 			}
 			if err != nil {
 				return false
 			}
-			counter.Add(n)
-			h.inPipe -= int(n)
+			counter.Add(int64(n))
+			h.inPipe -= n
 			continue
 		}
 		if h.eof {
@@ -300,7 +306,7 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 				// With the other direction over too, close is next and
 				// sends the FIN itself.
 				if !other.done {
-					unix.Shutdown(dst, unix.SHUT_WR)
+					sysShutdownWrite(dst)
 				}
 			}
 			return true
@@ -316,7 +322,7 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 			}
 		}
 		if h.pipe[0] != 0 {
-			n, err := unix.Splice(src, nil, h.pipe[1], nil, spliceSize, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+			n, err := sysSplice(src, h.pipe[1], spliceSize)
 			switch {
 			case err == unix.EAGAIN:
 				*readable = false
@@ -326,7 +332,7 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 			case n == 0:
 				h.eof = true
 			default:
-				h.inPipe = int(n)
+				h.inPipe = n
 				c.last = c.b.coarseNow()
 			}
 			continue
@@ -363,6 +369,23 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 	}
 }
 
+// blocked notes that a send to fd would block, and from then on asks
+// epoll to report fd writable. Asking when the socket has already drained
+// reports it at once, so no wake-up is lost in between.
+func (w *worker) blocked(c *conn, fd int, writable *bool) {
+	*writable = false
+	armed, tag := &c.clientOut, c.clientTag
+	if fd == c.server {
+		armed, tag = &c.serverOut, c.serverTag
+	}
+	if *armed {
+		return
+	}
+	*armed = true
+	ev := unix.EpollEvent{Events: connEvents | unix.EPOLLOUT, Fd: int32(fd), Pad: tag}
+	sysEpollCtl(w.epfd, unix.EPOLL_CTL_MOD, fd, &ev)
+}
+
 // closeConn ends a connection; abort resets both sides instead of
 // closing them in order.
 func (w *worker) closeConn(c *conn, abort bool) {
@@ -372,9 +395,9 @@ func (w *worker) closeConn(c *conn, abort bool) {
 		}
 		w.untrack(fd, c)
 		if abort {
-			unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+			sysLingerZero(fd)
 		}
-		unix.Close(fd)
+		sysClose(fd)
 	}
 	c.client, c.server = -1, -1
 	c.up.release()

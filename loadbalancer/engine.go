@@ -160,7 +160,7 @@ func (w *worker) runPosted() {
 
 func (w *worker) watch(fd int, events uint32, tag int32) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd), Pad: tag}
-	return unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+	return sysEpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
 func (w *worker) watchListener(l *listener) {

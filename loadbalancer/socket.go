@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -52,9 +51,9 @@ func (w *worker) connect(t *target, addr netip.AddrPort) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	if err := unix.Connect(fd, toSockaddr(addr)); err != nil && err != unix.EINPROGRESS {
-		unix.Close(fd)
+	sysSetInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if err := sysConnect(fd, addr); err != nil && err != unix.EINPROGRESS {
+		sysClose(fd)
 		return -1, err
 	}
 	return fd, nil
@@ -67,7 +66,7 @@ func (w *worker) connect(t *target, addr netip.AddrPort) (int, error) {
 func (w *worker) socketIn(ns string, fam int) (int, error) {
 	const flags = unix.SOCK_STREAM | unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
 	if ns == "" {
-		return unix.Socket(fam, flags, 0)
+		return sysSocket(fam, flags)
 	}
 	// Opened each time, not cached: a namespace deleted and made again
 	// under the same name must not be reached through the old one.
@@ -104,34 +103,4 @@ func toSockaddr(ap netip.AddrPort) unix.Sockaddr {
 		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.As4()}
 	}
 	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
-}
-
-func sockaddrToAddrPort(sa unix.Sockaddr) netip.AddrPort {
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), uint16(sa.Port))
-	}
-	return netip.AddrPort{}
-}
-
-// read and send are the raw calls of the relay. The sockets are
-// non-blocking, so the calls never wait and need not tell the Go
-// scheduler about them; MSG_NOSIGNAL turns a write to a closed peer into
-// EPIPE instead of a signal.
-func read(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-func send(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), unix.MSG_NOSIGNAL, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }

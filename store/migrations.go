@@ -54,6 +54,46 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 );
 `,
+	2: `
+CREATE TABLE load_balancers (
+	id                      TEXT PRIMARY KEY,
+	name                    TEXT NOT NULL UNIQUE,
+	bind_addr               TEXT NOT NULL,
+	algorithm               TEXT NOT NULL,
+	health_protocol         TEXT NOT NULL,
+	health_port             INTEGER NOT NULL DEFAULT 0,
+	health_path             TEXT NOT NULL DEFAULT '',
+	health_matcher          TEXT NOT NULL DEFAULT '',
+	health_interval_ms      INTEGER NOT NULL,
+	health_timeout_ms       INTEGER NOT NULL,
+	healthy_threshold       INTEGER NOT NULL,
+	unhealthy_threshold     INTEGER NOT NULL,
+	deregistration_delay_ms INTEGER NOT NULL,
+	idle_timeout_ms         INTEGER NOT NULL,
+	connect_timeout_ms      INTEGER NOT NULL,
+	proxy_protocol          INTEGER NOT NULL DEFAULT 0,
+	created_at              TEXT NOT NULL
+);
+
+CREATE TABLE lb_listeners (
+	lb_id       TEXT NOT NULL REFERENCES load_balancers(id) ON DELETE CASCADE,
+	port        INTEGER NOT NULL,
+	target_port INTEGER NOT NULL,
+	PRIMARY KEY (lb_id, port)
+);
+CREATE INDEX lb_listeners_port ON lb_listeners(port);
+
+CREATE TABLE lb_targets (
+	lb_id         TEXT NOT NULL REFERENCES load_balancers(id) ON DELETE CASCADE,
+	target_id     TEXT NOT NULL,
+	kind          TEXT NOT NULL CHECK (kind IN ('instance', 'ip')),
+	addr          TEXT NOT NULL,
+	port          INTEGER NOT NULL DEFAULT 0,
+	registered_at TEXT NOT NULL,
+	PRIMARY KEY (lb_id, target_id)
+);
+CREATE INDEX lb_targets_target ON lb_targets(target_id);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -26,7 +26,7 @@ func newRoot() *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
 		Use:           "kumo",
-		Short:         "Drive a kumo cloud: images and instances that are real virtual machines",
+		Short:         "Drive a kumo cloud: images, instances that are real virtual machines, and load balancers",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -45,6 +45,7 @@ func newRoot() *cobra.Command {
 		newActionCmd(g, "terminate", "Terminate instances and delete their disks", "terminated"),
 		newConsoleOutputCmd(g),
 		newTypesCmd(g),
+		newLBCmd(g),
 	)
 	return root
 }

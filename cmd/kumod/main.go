@@ -1,7 +1,7 @@
 // Command kumod is kumo's server: it opens the state store, connects to the
-// local host's hypervisor, makes sure the default image exists, reconciles
-// and serves the API. It holds wiring only; the behaviour lives in the
-// packages it assembles.
+// local host's hypervisor, makes sure the default image exists, reconciles,
+// brings back its load balancers and serves the API. It holds wiring only;
+// the behaviour lives in the packages it assembles.
 package main
 
 import (
@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/clock"
+	"kumo/loadbalancer/manager"
 	"kumo/store"
 )
 
@@ -39,6 +41,8 @@ type config struct {
 	rebootTimeout time.Duration
 	maxInstances  int
 	warmTypes     string
+	lbBind        string
+	dataNetns     string
 }
 
 func main() {
@@ -54,6 +58,8 @@ func main() {
 	flag.DurationVar(&cfg.rebootTimeout, "reboot-timeout", 4*time.Minute, "how long a guest gets to restart after a reboot request before it is power-cycled")
 	flag.IntVar(&cfg.maxInstances, "max-instances", 64, "limit on live instances")
 	flag.StringVar(&cfg.warmTypes, "warm-types", "t2.nano,t2.micro", "instance types whose default-image template is built at start, so their first launch is fast (comma-separated; empty for none)")
+	flag.StringVar(&cfg.lbBind, "lb-bind", "127.0.0.1", "host address new load balancers bind when they name none")
+	flag.StringVar(&cfg.dataNetns, "data-netns", envOr("KUMO_DATA_NETNS", "kumo"), "network namespace of the local host's data plane, where instance addresses are reachable")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -66,6 +72,9 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
+	if _, err := netip.ParseAddr(cfg.lbBind); err != nil {
+		return fmt.Errorf("--lb-bind: %w", err)
+	}
 	dataDir, err := filepath.Abs(cfg.dataDir)
 	if err != nil {
 		return err
@@ -131,11 +140,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 	}
 
+	lbs := manager.New(st, svc, manager.Config{BindAddr: cfg.lbBind, Namespace: cfg.dataNetns}, clk, log)
+	if err := lbs.Open(ctx); err != nil {
+		return err
+	}
+	defer lbs.Close()
+
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.New(svc, im, log, api.Options{}), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: api.New(svc, im, lbs, log, api.Options{}), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("kumod ready", "listen", ln.Addr().String(), "data_dir", dataDir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
