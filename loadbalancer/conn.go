@@ -33,11 +33,28 @@ type conn struct {
 	last int64 // coarse time of the last byte moved
 
 	up, down half // client to target, target to client
-	// Readiness seen from epoll, cleared when a call would block.
-	clientReadable, clientWritable, clientHup bool
-	serverReadable, serverWritable, serverHup bool
-	// Whether each side's epoll interest includes EPOLLOUT.
-	clientOut, serverOut bool
+	clientIO, serverIO readiness
+}
+
+// readiness is what epoll has said of one socket, cleared when a call
+// would block.
+type readiness struct {
+	readable, writable bool
+	hup                bool // the peer has sent its FIN
+	out                bool // the epoll interest includes EPOLLOUT
+}
+
+// note records the events epoll reported.
+func (r *readiness) note(ev uint32) {
+	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		r.readable = true
+	}
+	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		r.hup = true
+	}
+	if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		r.writable = true
+	}
 }
 
 // half is one direction of a connection.
@@ -126,7 +143,7 @@ func (w *worker) open(l *listener, fd int, peer netip.AddrPort) {
 		return
 	}
 	c := &conn{b: b, l: l, client: fd, server: -1, clientTag: w.nextTag(), clientAddr: peer,
-		rot: rt, last: b.coarseNow(), clientWritable: true}
+		rot: rt, last: b.coarseNow(), clientIO: readiness{writable: true}}
 	c.start = b.pick(b.run.Load().algorithm, rt, c.clientAddr.Addr())
 	if err := w.watch(fd, connEvents, c.clientTag); err != nil {
 		b.rejected.Add(1)
@@ -155,10 +172,9 @@ func (w *worker) dial(c *conn) {
 		c.target, c.server, c.serverTag = t, fd, w.nextTag()
 		c.connecting = true
 		c.deadline = w.now.Add(c.b.run.Load().connectTimeout)
-		c.serverReadable, c.serverWritable, c.serverHup = false, false, false
 		// Writable is how a connect reports success; left on afterwards,
 		// as taking it off would cost a call on every connection.
-		c.serverOut = true
+		c.serverIO = readiness{out: true}
 		if err := w.watch(fd, connEvents|unix.EPOLLOUT, c.serverTag); err != nil {
 			sysClose(fd)
 			c.server = -1
@@ -200,7 +216,7 @@ func (w *worker) connectFailed(c *conn) {
 func (w *worker) established(c *conn, events uint32) {
 	c.connecting = false
 	c.target.total.Add(1)
-	c.serverReady(events)
+	c.serverIO.note(events)
 	if c.b.run.Load().proxyProtocol {
 		bp := bufPool.Get().(*[]byte)
 		c.up.buf, c.up.off = bp, 0
@@ -215,38 +231,14 @@ func (w *worker) localAddr(c *conn) netip.AddrPort {
 	return ap
 }
 
-func (c *conn) clientReady(ev uint32) {
-	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-		c.clientReadable = true
-	}
-	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
-		c.clientHup = true
-	}
-	if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-		c.clientWritable = true
-	}
-}
-
-func (c *conn) serverReady(ev uint32) {
-	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-		c.serverReadable = true
-	}
-	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
-		c.serverHup = true
-	}
-	if ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
-		c.serverWritable = true
-	}
-}
-
 // progress moves whatever can move in both directions, and closes the
 // connection when both have ended.
 func (w *worker) progress(c *conn) {
 	if c.connecting || c.server < 0 {
 		return
 	}
-	if !w.pump(c, &c.up, &c.down, c.client, c.server, &c.clientReadable, c.clientHup, &c.serverWritable, &c.target.bytesIn) ||
-		!w.pump(c, &c.down, &c.up, c.server, c.client, &c.serverReadable, c.serverHup, &c.clientWritable, &c.target.bytesOut) {
+	if !w.pump(c, &c.up, &c.down, c.client, c.server, &c.clientIO, &c.serverIO, &c.target.bytesIn) ||
+		!w.pump(c, &c.down, &c.up, c.server, c.client, &c.serverIO, &c.clientIO, &c.target.bytesOut) {
 		w.abortConn(c)
 		return
 	}
@@ -261,15 +253,15 @@ func (w *worker) progress(c *conn) {
 // while data is in flight; once a read fills the buffer the direction
 // moves to splice, through a kernel pipe, without copying. It returns
 // false on an error that must abort the connection.
-func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup bool, writable *bool, counter *atomic.Int64) bool {
+func (w *worker) pump(c *conn, h, other *half, src, dst int, in, out *readiness, counter *atomic.Int64) bool {
 	for {
 		if h.pending() {
-			if !*writable {
+			if !out.writable {
 				return true
 			}
 			n, err := send(dst, (*h.buf)[h.off:h.n])
 			if err == unix.EAGAIN {
-				w.blocked(c, dst, writable)
+				w.blocked(c, dst, out)
 				return true
 			}
 			if err != nil {
@@ -278,19 +270,19 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 			counter.Add(int64(n))
 			h.off += n
 			if h.off < h.n {
-				w.blocked(c, dst, writable)
+				w.blocked(c, dst, out)
 				return true
 			}
 			bufPool.Put(h.buf)
 			h.buf = nil
 		}
 		if h.inPipe > 0 {
-			if !*writable {
+			if !out.writable {
 				return true
 			}
 			n, err := sysSplice(h.pipe[0], dst, h.inPipe)
 			if err == unix.EAGAIN {
-				w.blocked(c, dst, writable)
+				w.blocked(c, dst, out)
 				return true
 			}
 			if err != nil {
@@ -311,7 +303,7 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 			}
 			return true
 		}
-		if !*readable {
+		if !in.readable {
 			return true
 		}
 		if h.wantPipe && h.pipe[0] == 0 {
@@ -325,7 +317,7 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 			n, err := sysSplice(src, h.pipe[1], spliceSize)
 			switch {
 			case err == unix.EAGAIN:
-				*readable = false
+				in.readable = false
 				return true
 			case err != nil:
 				return false
@@ -342,7 +334,7 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 		switch {
 		case err == unix.EAGAIN:
 			bufPool.Put(bp)
-			*readable = false
+			in.readable = false
 			return true
 		case err != nil:
 			bufPool.Put(bp)
@@ -357,14 +349,14 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 		switch {
 		case n == len(*bp):
 			h.wantPipe = true
-		case hup:
+		case in.hup:
 			// A short read after the peer's FIN has drained everything
 			// before it: the end needs no read of its own.
 			h.eof = true
 		default:
 			// Edge-triggered: a short read emptied the socket, and new
 			// data will raise a new event.
-			*readable = false
+			in.readable = false
 		}
 	}
 }
@@ -372,16 +364,16 @@ func (w *worker) pump(c *conn, h, other *half, src, dst int, readable *bool, hup
 // blocked notes that a send to fd would block, and from then on asks
 // epoll to report fd writable. Asking when the socket has already drained
 // reports it at once, so no wake-up is lost in between.
-func (w *worker) blocked(c *conn, fd int, writable *bool) {
-	*writable = false
-	armed, tag := &c.clientOut, c.clientTag
-	if fd == c.server {
-		armed, tag = &c.serverOut, c.serverTag
-	}
-	if *armed {
+func (w *worker) blocked(c *conn, fd int, r *readiness) {
+	r.writable = false
+	if r.out {
 		return
 	}
-	*armed = true
+	r.out = true
+	tag := c.clientTag
+	if fd == c.server {
+		tag = c.serverTag
+	}
 	ev := unix.EpollEvent{Events: connEvents | unix.EPOLLOUT, Fd: int32(fd), Pad: tag}
 	sysEpollCtl(w.epfd, unix.EPOLL_CTL_MOD, fd, &ev)
 }

@@ -237,13 +237,13 @@ func (w *worker) dispatch(ev unix.EpollEvent) {
 	}
 	switch {
 	case fd == c.client && ev.Pad == c.clientTag:
-		c.clientReady(ev.Events)
+		c.clientIO.note(ev.Events)
 	case fd == c.server && ev.Pad == c.serverTag:
 		if c.connecting {
 			w.connectDone(c, ev.Events)
 			return
 		}
-		c.serverReady(ev.Events)
+		c.serverIO.note(ev.Events)
 	default:
 		return
 	}
