@@ -159,6 +159,17 @@ func (s *Store) Instance(ctx context.Context, id string) (Instance, error) {
 	return in, err
 }
 
+// InstanceByAddress returns the live instance holding a private address on
+// a network.
+func (s *Store) InstanceByAddress(ctx context.Context, network, ip string) (Instance, error) {
+	in, err := scanInstance(s.db.QueryRowContext(ctx, `SELECT `+instanceColumns+` FROM instances
+		WHERE network = ? AND private_ip = ? AND state <> 'terminated'`, network, ip))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Instance{}, fmt.Errorf("instance at %s on %s: %w", ip, network, ErrNotFound)
+	}
+	return in, err
+}
+
 // InstanceFilter narrows a listing; empty fields match everything.
 type InstanceFilter struct {
 	IDs    []string

@@ -43,6 +43,8 @@ type config struct {
 	warmTypes     string
 	lbBind        string
 	dataNetns     string
+	region        string
+	zone          string
 }
 
 func main() {
@@ -60,6 +62,8 @@ func main() {
 	flag.StringVar(&cfg.warmTypes, "warm-types", "t2.nano,t2.micro", "instance types whose default-image template is built at start, so their first launch is fast (comma-separated; empty for none)")
 	flag.StringVar(&cfg.lbBind, "lb-bind", "127.0.0.1", "host address new load balancers bind when they name none")
 	flag.StringVar(&cfg.dataNetns, "data-netns", envOr("KUMO_DATA_NETNS", "kumo"), "network namespace of the local host's data plane, where instance addresses are reachable")
+	flag.StringVar(&cfg.region, "region", "local", "region name this cloud reports to its guests and clients")
+	flag.StringVar(&cfg.zone, "zone", "local-a", "availability zone of the local host")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -145,6 +149,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer lbs.Close()
+
+	if cfg.dataNetns != "" {
+		stopMetadata, err := serveMetadata(ctx, cfg, st, drv, clk, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetadata()
+	}
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
