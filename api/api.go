@@ -29,11 +29,19 @@ type Server struct {
 	log       *slog.Logger
 	// MaxUpload caps the size of one uploaded image file.
 	maxUpload int64
+	ec2Auth   EC2Auth
+	region    string
+	zone      string
 }
 
 // Options tune the API.
 type Options struct {
 	MaxUpload int64 // bytes; default 16 GiB
+	// EC2Auth authenticates EC2 Query API requests; without it the EC2
+	// API answers every request with AuthFailure.
+	EC2Auth EC2Auth
+	Region  string // default "local"
+	Zone    string // the local host's availability zone; default "local-a"
 }
 
 // New returns the HTTP handler of the API.
@@ -41,7 +49,14 @@ func New(inst *instances.Service, im *images.Service, lbs *manager.Manager, log 
 	if opts.MaxUpload == 0 {
 		opts.MaxUpload = 16 << 30
 	}
-	s := &Server{instances: inst, images: im, lbs: lbs, log: log, maxUpload: opts.MaxUpload}
+	if opts.Region == "" {
+		opts.Region = "local"
+	}
+	if opts.Zone == "" {
+		opts.Zone = "local-a"
+	}
+	s := &Server{instances: inst, images: im, lbs: lbs, log: log, maxUpload: opts.MaxUpload,
+		ec2Auth: opts.EC2Auth, region: opts.Region, zone: opts.Zone}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

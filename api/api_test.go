@@ -28,6 +28,11 @@ import (
 // image through the API itself.
 func newTestAPI(t *testing.T) (srv *httptest.Server, imageID, kernel string) {
 	t.Helper()
+	return newTestAPIWith(t, Options{MaxUpload: 1 << 20})
+}
+
+func newTestAPIWith(t *testing.T, opts Options) (srv *httptest.Server, imageID, kernel string) {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(context.Background(), filepath.Join(dir, "kumo.db"))
 	if err != nil {
@@ -52,7 +57,7 @@ func newTestAPI(t *testing.T) (srv *httptest.Server, imageID, kernel string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(lbs.Close)
-	srv = httptest.NewServer(New(svc, im, lbs, log, Options{MaxUpload: 1 << 20}))
+	srv = httptest.NewServer(New(svc, im, lbs, log, opts))
 	t.Cleanup(srv.Close)
 
 	bzImage := make([]byte, 4096)

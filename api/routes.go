@@ -22,6 +22,7 @@ func (s *Server) routes() []Route {
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Handler: s.health},
 		{Method: http.MethodGet, Path: "/", Handler: s.placeholderPage},
+		{Method: http.MethodPost, Path: "/", Handler: s.ec2},
 
 		{Method: http.MethodGet, Path: "/api/v1/instance-types", Handler: s.listTypes},
 
@@ -56,6 +57,11 @@ func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// placeholderPage serves the console's page, or the EC2 API for a GET
+// that names an action, as EC2 accepts.
 func (s *Server) placeholderPage(c echo.Context) error {
+	if c.QueryParams().Has("Action") {
+		return s.ec2(c)
+	}
 	return c.HTMLBlob(http.StatusOK, web.Index)
 }

@@ -1,0 +1,333 @@
+package api
+
+import (
+	"strconv"
+	"strings"
+
+	"kumo/api/ec2query"
+	"kumo/instances"
+)
+
+type ec2State struct {
+	Code int    `xml:"code"`
+	Name string `xml:"name"`
+}
+
+func ec2StateOf(s instances.State) ec2State { return ec2State{Code: s.Code(), Name: string(s)} }
+
+type ec2Tag struct {
+	Key   string `xml:"key"`
+	Value string `xml:"value"`
+}
+
+type ec2StateReason struct {
+	Code    string `xml:"code"`
+	Message string `xml:"message"`
+}
+
+// ec2Instance is an instance in EC2's shape (RunInstances,
+// DescribeInstances).
+type ec2Instance struct {
+	ID          string                `xml:"instanceId"`
+	ImageID     string                `xml:"imageId"`
+	State       ec2State              `xml:"instanceState"`
+	PrivateDNS  string                `xml:"privateDnsName"`
+	DNS         string                `xml:"dnsName"`
+	Reason      string                `xml:"reason"`
+	LaunchIndex int                   `xml:"amiLaunchIndex"`
+	Type        string                `xml:"instanceType"`
+	LaunchTime  ec2query.Time         `xml:"launchTime"`
+	Placement   ec2Placement          `xml:"placement"`
+	Monitoring  ec2Monitoring         `xml:"monitoring"`
+	PrivateIP   string                `xml:"privateIpAddress,omitempty"`
+	Arch        string                `xml:"architecture"`
+	RootType    string                `xml:"rootDeviceType"`
+	RootName    string                `xml:"rootDeviceName"`
+	Hypervisor  string                `xml:"hypervisor"`
+	Virt        string                `xml:"virtualizationType"`
+	StateReason *ec2StateReason       `xml:"stateReason,omitempty"`
+	Tags        ec2query.List[ec2Tag] `xml:"tagSet,omitempty"`
+}
+
+type ec2Placement struct {
+	Zone    string `xml:"availabilityZone"`
+	Tenancy string `xml:"tenancy"`
+}
+
+type ec2Monitoring struct {
+	State string `xml:"state"`
+}
+
+func (s *Server) ec2InstanceOf(in instances.Instance, index int) ec2Instance {
+	v := ec2Instance{
+		ID: in.ID, ImageID: in.ImageID, State: ec2StateOf(in.State), LaunchIndex: index, Type: in.Type.Name,
+		LaunchTime: ec2query.Time(in.LaunchedAt), Placement: ec2Placement{Zone: s.zone, Tenancy: "default"},
+		Monitoring: ec2Monitoring{State: "disabled"}, PrivateIP: in.PrivateIP, Arch: "x86_64",
+		RootType: "ebs", RootName: "/dev/vda", Hypervisor: "kvm", Virt: "hvm",
+	}
+	if in.PrivateIP != "" {
+		v.PrivateDNS = in.ID + "." + s.region + ".compute.internal"
+	}
+	if in.StateReason != "" {
+		code, msg, _ := strings.Cut(in.StateReason, ": ")
+		v.Reason = in.StateReason
+		v.StateReason = &ec2StateReason{Code: code, Message: in.StateReason}
+		if msg == "" {
+			v.StateReason.Message = code
+		}
+	}
+	if in.Name != "" {
+		v.Tags = ec2query.List[ec2Tag]{{Key: "Name", Value: in.Name}}
+	}
+	return v
+}
+
+// reservationOf names the reservation an instance belongs to. Instances
+// record none yet, so each is its own reservation, under a stable id
+// derived from the instance's.
+func reservationOf(id string) string { return "r-" + strings.TrimPrefix(id, "i-") }
+
+type ec2Reservation struct {
+	ID        string                     `xml:"reservationId"`
+	OwnerID   string                     `xml:"ownerId"`
+	Groups    ec2query.List[struct{}]    `xml:"groupSet"`
+	Instances ec2query.List[ec2Instance] `xml:"instancesSet"`
+}
+
+// maxUserData is EC2's limit on user data, decoded.
+const maxUserData = 16 << 10
+
+// ec2RunInstances launches between MinCount and MaxCount instances.
+func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
+	q := c.req
+	image, err := q.String("ImageId")
+	if err != nil {
+		return nil, err
+	}
+	typ, given := q.OptionalString("InstanceType")
+	if !given {
+		typ = "t2.micro"
+	}
+	minCount, err := q.Int("MinCount", 1, 1000)
+	if err != nil {
+		return nil, err
+	}
+	maxCount, err := q.Int("MaxCount", 1, 1000)
+	if err != nil {
+		return nil, err
+	}
+	if minCount > maxCount {
+		return nil, ec2query.InvalidParameterValue("MinCount (%d) may not be greater than MaxCount (%d)", minCount, maxCount)
+	}
+	userData, err := q.Blob("UserData")
+	if err != nil {
+		return nil, err
+	}
+	if len(userData) > maxUserData {
+		return nil, ec2query.InvalidParameterValue("User data is limited to %d bytes", maxUserData)
+	}
+	specs, err := q.TagSpecifications()
+	if err != nil {
+		return nil, err
+	}
+	name, err := instanceName(specs)
+	if err != nil {
+		return nil, err
+	}
+	if zone, ok := q.OptionalString("Placement.AvailabilityZone"); ok && zone != s.zone {
+		return nil, ec2query.InvalidParameterValue("Invalid availability zone: [%s]", zone)
+	}
+	q.OptionalString("ClientToken")
+	dryRun, err := q.Bool("DryRun")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.done(); err != nil {
+		return nil, err
+	}
+	if _, ok := instances.LookupType(typ); !ok {
+		return nil, ec2query.InvalidParameterValue("Invalid value '%s' for InstanceType.", typ)
+	}
+	if dryRun {
+		return nil, ec2query.DryRunOperation()
+	}
+	launched, err := s.instances.Run(c.ctx, instances.RunRequest{
+		Image: image, Type: typ, MinCount: minCount, MaxCount: maxCount, Name: name, UserData: userData,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := ec2Reservation{ID: reservationOf(launched[0].ID), OwnerID: c.account}
+	for i, in := range launched {
+		r.Instances = append(r.Instances, s.ec2InstanceOf(in, i))
+	}
+	return r, nil
+}
+
+// instanceName reads the Name tag of the instances to launch: the one tag
+// instances keep so far.
+func instanceName(specs []ec2query.TagSpecification) (string, error) {
+	name := ""
+	for _, sp := range specs {
+		if sp.ResourceType != "instance" {
+			return "", ec2query.InvalidParameterValue("'%s' is not a valid taggable resource type for this operation.", sp.ResourceType)
+		}
+		for _, t := range sp.Tags {
+			if t.Key != "Name" {
+				return "", ec2query.InvalidParameterValue("Tag '%s': only the Name tag can be set on instances so far", t.Key)
+			}
+			name = t.Value
+		}
+	}
+	return name, nil
+}
+
+// ec2DescribeInstances lists instances as reservations, filtered and in pages.
+func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
+	ids, err := c.req.Strings("InstanceId")
+	if err != nil {
+		return nil, err
+	}
+	filters, err := c.req.Filters()
+	if err != nil {
+		return nil, err
+	}
+	page, err := readPage(c, 5, 1000)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.done(); err != nil {
+		return nil, err
+	}
+	if len(ids) > 0 && page.max > 0 {
+		return nil, ec2query.InvalidParameterCombination("The parameter instancesSet cannot be used with the parameter maxResults")
+	}
+	list, err := s.instances.List(c.ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var matched []ec2Reservation
+	for _, in := range list {
+		v := s.ec2InstanceOf(in, 0)
+		ok, err := matchAll(filters, instanceFields(v))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			matched = append(matched, ec2Reservation{ID: reservationOf(in.ID), OwnerID: c.account, Instances: ec2query.List[ec2Instance]{v}})
+		}
+	}
+	items, next := paginate(page, matched, func(r ec2Reservation) string { return r.ID })
+	return struct {
+		Reservations ec2query.List[ec2Reservation] `xml:"reservationSet"`
+		NextToken    string                        `xml:"nextToken,omitempty"`
+	}{items, next}, nil
+}
+
+// instanceFields are the DescribeInstances filters.
+func instanceFields(v ec2Instance) map[string]func() []string {
+	one := func(s string) func() []string { return func() []string { return []string{s} } }
+	tags := func(f func(ec2Tag) string) func() []string {
+		return func() []string {
+			var out []string
+			for _, t := range v.Tags {
+				out = append(out, f(t))
+			}
+			return out
+		}
+	}
+	return map[string]func() []string{
+		"instance-id":         one(v.ID),
+		"image-id":            one(v.ImageID),
+		"instance-type":       one(v.Type),
+		"instance-state-name": one(v.State.Name),
+		"instance-state-code": one(strconv.Itoa(v.State.Code)),
+		"private-ip-address":  one(v.PrivateIP),
+		"private-dns-name":    one(v.PrivateDNS),
+		"availability-zone":   one(v.Placement.Zone),
+		"reservation-id":      one(reservationOf(v.ID)),
+		"architecture":        one(v.Arch),
+		"tag-key":             tags(func(t ec2Tag) string { return t.Key }),
+		"tag-value":           tags(func(t ec2Tag) string { return t.Value }),
+		// tag:KEY: the filter name carries the key; matchAll passes every
+		// tag:… filter here with its values, so give KEY=VALUE pairs.
+		"tag:": tags(func(t ec2Tag) string { return t.Key + "=" + t.Value }),
+	}
+}
+
+type ec2StateChange struct {
+	ID       string   `xml:"instanceId"`
+	Current  ec2State `xml:"currentState"`
+	Previous ec2State `xml:"previousState"`
+}
+
+func (s *Server) ec2StartInstances(c *ec2Call) (any, error) {
+	return s.stateChange(c, false, func(ids []string, _ bool) ([]instances.StateChange, error) {
+		return s.instances.Start(c.ctx, ids)
+	})
+}
+
+func (s *Server) ec2StopInstances(c *ec2Call) (any, error) {
+	return s.stateChange(c, true, func(ids []string, force bool) ([]instances.StateChange, error) {
+		return s.instances.Stop(c.ctx, ids, force)
+	})
+}
+
+func (s *Server) ec2TerminateInstances(c *ec2Call) (any, error) {
+	return s.stateChange(c, false, func(ids []string, _ bool) ([]instances.StateChange, error) {
+		return s.instances.Terminate(c.ctx, ids)
+	})
+}
+
+// ec2RebootInstances has no output but its return.
+func (s *Server) ec2RebootInstances(c *ec2Call) (any, error) {
+	_, err := s.stateChange(c, false, func(ids []string, _ bool) ([]instances.StateChange, error) {
+		return s.instances.Reboot(c.ctx, ids)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ec2query.ReturnTrue, nil
+}
+
+// stateChange serves the lifecycle actions, which read alike; only
+// StopInstances takes Force.
+func (s *Server) stateChange(c *ec2Call, takesForce bool, act func(ids []string, force bool) ([]instances.StateChange, error)) (any, error) {
+	ids, err := c.req.Strings("InstanceId")
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, ec2query.MissingParameter("InstanceId")
+	}
+	force := false
+	if takesForce {
+		if force, err = c.req.Bool("Force"); err != nil {
+			return nil, err
+		}
+	}
+	dryRun, err := c.req.Bool("DryRun")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.done(); err != nil {
+		return nil, err
+	}
+	if dryRun {
+		if _, err := s.instances.List(c.ctx, ids); err != nil {
+			return nil, err
+		}
+		return nil, ec2query.DryRunOperation()
+	}
+	changes, err := act(ids, force)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Instances ec2query.List[ec2StateChange] `xml:"instancesSet"`
+	}{}
+	for _, ch := range changes {
+		out.Instances = append(out.Instances, ec2StateChange{ID: ch.ID, Current: ec2StateOf(ch.Current), Previous: ec2StateOf(ch.Previous)})
+	}
+	return out, nil
+}
