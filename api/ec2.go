@@ -100,7 +100,7 @@ func (s *Server) ec2Error(c echo.Context, id, action string, err error) error {
 		if internal {
 			s.log.Error("ec2 request failed", "request_id", id, "action", action, "err", err)
 		}
-		if status < http.StatusInternalServerError {
+		if status < http.StatusInternalServerError && status != http.StatusUnauthorized && status != http.StatusForbidden {
 			status = http.StatusBadRequest
 		}
 		qe = &ec2query.Error{Code: body.Code, Message: body.Message, Status: status}

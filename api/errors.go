@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"kumo/api/sigv4"
 	"kumo/api/wire"
 	"kumo/images"
 	"kumo/instances"
@@ -41,6 +42,15 @@ var errorCodes = []struct {
 	{errs.InsufficientSpace, http.StatusServiceUnavailable, "InsufficientInstanceCapacity"},
 }
 
+// authStatus is the HTTP status EC2 answers each signature failure with.
+var authStatus = map[string]int{
+	sigv4.CodeMissingAuthenticationToken: http.StatusForbidden,
+	sigv4.CodeIncompleteSignature:        http.StatusBadRequest,
+	sigv4.CodeAuthFailure:                http.StatusUnauthorized,
+	sigv4.CodeSignatureDoesNotMatch:      http.StatusForbidden,
+	sigv4.CodeRequestExpired:             http.StatusBadRequest,
+}
+
 // echo's own failures (unknown route, wrong method, body too large).
 var httpCodes = map[int]string{
 	http.StatusNotFound:              "NotFound",
@@ -53,6 +63,10 @@ var httpCodes = map[int]string{
 // classify turns any error into the Error the client sees. Unknown errors
 // become InternalError without their text, which may hold host details.
 func classify(err error) (status int, body wire.Error, internal bool) {
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return authStatus[se.Code], wire.Error{Code: se.Code, Message: se.Message}, false
+	}
 	var ise *instances.IncorrectStateError
 	if errors.As(err, &ise) {
 		return http.StatusConflict, wire.Error{Code: "IncorrectInstanceState", Message: ise.Error()}, false

@@ -23,7 +23,8 @@ say() { printf 'setup: %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo "setup: run as root (libvirt, network namespaces)" >&2; exit 1; }
 
 packages=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
-  qemu-system-x86 qemu-utils dnsmasq-base busybox-static e2fsprogs iproute2 iptables pkg-config gcc)
+  qemu-system-x86 qemu-utils dnsmasq-base busybox-static e2fsprogs iproute2 iptables pkg-config gcc
+  awscli)
 missing=()
 for p in "${packages[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")

@@ -94,6 +94,23 @@ CREATE TABLE lb_targets (
 );
 CREATE INDEX lb_targets_target ON lb_targets(target_id);
 `,
+	3: `
+CREATE TABLE accounts (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+	admin      INTEGER NOT NULL DEFAULT 0,
+	created_at TEXT NOT NULL
+);
+
+CREATE TABLE access_keys (
+	access_key_id     TEXT PRIMARY KEY,
+	account_id        TEXT NOT NULL REFERENCES accounts(id),
+	secret_ciphertext BLOB NOT NULL,
+	status            TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
+	created_at        TEXT NOT NULL
+);
+CREATE INDEX access_keys_account ON access_keys(account_id);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -162,7 +162,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.New(svc, im, lbs, log, api.Options{}), ReadHeaderTimeout: 10 * time.Second}
+	accts, err := openAccounts(ctx, st, dataDir, cfg.region, clk, log)
+	if err != nil {
+		return err
+	}
+	handler := api.New(svc, im, lbs, log, api.Options{EC2Auth: ec2Auth{accounts: accts, clock: clk}, Region: cfg.region, Zone: cfg.zone})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("kumod ready", "listen", ln.Addr().String(), "data_dir", dataDir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"kumo/internal/e2e"
+)
+
+// Keys the first start of kumod takes for its admin account.
+const (
+	adminKeyID  = "AKIAKUMOENDTOEND0001"
+	adminSecret = "end-to-end-secret-0123456789abcdef"
+)
+
+// awsCLIs are the AWS CLIs to drive kumo with: Debian's v2, which the host
+// setup installs, and a v1 from Python's packages where the machine has
+// one on PATH.
+func awsCLIs(t *testing.T) map[string]string {
+	clis := map[string]string{"v2": "/usr/bin/aws"}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, "aws")
+		if p == "/usr/bin/aws" {
+			continue
+		}
+		if out, err := exec.Command(p, "--version").CombinedOutput(); err == nil && strings.HasPrefix(string(out), "aws-cli/1.") {
+			clis["v1"] = p
+			break
+		}
+	}
+	if len(clis) == 1 {
+		t.Log("no AWS CLI v1 on PATH: driving kumo with v2 only")
+	}
+	return clis
+}
+
+// TestAWSCLIDrivesRealInstances launches a real guest with the AWS CLI,
+// unchanged, pointed at kumod: its user data must run in the guest, its
+// Name tag must filter, and stop, start and terminate must take it through
+// EC2's states. A wrong secret must be refused.
+func TestAWSCLIDrivesRealInstances(t *testing.T) {
+	t.Setenv("KUMO_ADMIN_ACCESS_KEY_ID", adminKeyID)
+	t.Setenv("KUMO_ADMIN_SECRET_ACCESS_KEY", adminSecret)
+	c := e2e.Start(t, "--warm-types=t2.nano")
+	c.WaitTemplates(1, 3*time.Minute)
+	var images struct {
+		Images []struct{ ID, Name string } `json:"images"`
+	}
+	json.Unmarshal([]byte(c.MustCLI("images", "ls", "--json")), &images)
+	ami := ""
+	for _, im := range images.Images {
+		if im.Name == "kumo-tiny" {
+			ami = im.ID
+		}
+	}
+	userData := filepath.Join(t.TempDir(), "ud.sh")
+	os.WriteFile(userData, []byte("#!/bin/sh\necho launched-by-the-aws-cli > /www/cli\n"), 0o644)
+
+	for version, path := range awsCLIs(t) {
+		t.Run(version, func(t *testing.T) {
+			aws := awsRunner(t, c, path, adminSecret)
+			var run struct {
+				Instances []struct{ InstanceId, PrivateIpAddress string }
+			}
+			aws(&run, "ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.nano", "--count", "1",
+				"--user-data", "file://"+userData,
+				"--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=cli-"+version+"}]")
+			if len(run.Instances) != 1 {
+				t.Fatalf("run-instances: %+v", run)
+			}
+			id, ip := run.Instances[0].InstanceId, run.Instances[0].PrivateIpAddress
+			aws(nil, "ec2", "wait", "instance-running", "--instance-ids", id)
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			if err := e2e.WaitHTTP(ctx, ip, "/cli", "launched-by-the-aws-cli"); err != nil {
+				t.Fatalf("user data did not run: %v\n%s", err, c.MustCLI("console-output", id))
+			}
+			var found struct {
+				Reservations []struct{ Instances []struct{ InstanceId string } }
+			}
+			aws(&found, "ec2", "describe-instances", "--filters", "Name=tag:Name,Values=cli-"+version, "Name=instance-state-name,Values=running")
+			if len(found.Reservations) != 1 || found.Reservations[0].Instances[0].InstanceId != id {
+				t.Fatalf("describe-instances by tag: %+v", found)
+			}
+			aws(nil, "ec2", "stop-instances", "--instance-ids", id)
+			waitEC2State(t, aws, id, "stopped")
+			aws(nil, "ec2", "start-instances", "--instance-ids", id)
+			waitEC2State(t, aws, id, "running")
+			aws(nil, "ec2", "terminate-instances", "--instance-ids", id)
+			waitEC2State(t, aws, id, "terminated")
+
+			out, err := awsCommand(c, path, "not-the-secret", "ec2", "describe-instances").CombinedOutput()
+			if err == nil || !(strings.Contains(string(out), "SignatureDoesNotMatch") || strings.Contains(string(out), "AuthFailure")) {
+				t.Fatalf("a wrong secret was not refused: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// awsRunner returns a function that runs an AWS CLI command against kumod
+// and decodes its JSON output into out (when not nil).
+func awsRunner(t *testing.T, c *e2e.Cloud, path, secret string) func(out any, args ...string) {
+	return func(out any, args ...string) {
+		t.Helper()
+		stdout, err := awsCommand(c, path, secret, args...).Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		if out != nil {
+			if err := json.Unmarshal(stdout, out); err != nil {
+				t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stdout)
+			}
+		}
+	}
+}
+
+// awsCommand runs an AWS CLI with nothing of the machine's own AWS setup:
+// no config or credentials files, no instance metadata lookups.
+func awsCommand(c *e2e.Cloud, path, secret string, args ...string) *exec.Cmd {
+	cmd := exec.Command(path, append([]string{"--endpoint-url", "http://" + c.Addr, "--output", "json"}, args...)...)
+	cmd.Env = append(os.Environ(),
+		"AWS_ACCESS_KEY_ID="+adminKeyID, "AWS_SECRET_ACCESS_KEY="+secret, "AWS_DEFAULT_REGION=local",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
+	return cmd
+}
+
+// waitEC2State polls describe-instances until the instance is in state.
+func waitEC2State(t *testing.T, aws func(any, ...string), id, state string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var out struct {
+			Reservations []struct {
+				Instances []struct{ State struct{ Name string } }
+			}
+		}
+		aws(&out, "ec2", "describe-instances", "--instance-ids", id)
+		if got := out.Reservations[0].Instances[0].State.Name; got == state {
+			return
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%s still %s, want %s", id, got, state)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
