@@ -32,7 +32,7 @@ type conn struct {
 
 	last int64 // coarse time of the last byte moved
 
-	up, down half // client to target, target to client
+	up, down           half // client to target, target to client
 	clientIO, serverIO readiness
 }
 
