@@ -151,7 +151,7 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if dryRun {
 		return nil, ec2query.DryRunOperation()
 	}
-	launched, err := s.instances.Run(c.ctx, instances.RunRequest{
+	launched, err := s.instances.For(c.account).Run(c.ctx, instances.RunRequest{
 		Image: image, Type: typ, MinCount: minCount, MaxCount: maxCount, Name: name, UserData: userData,
 	})
 	if err != nil {
@@ -202,7 +202,7 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 	if len(ids) > 0 && page.max > 0 {
 		return nil, ec2query.InvalidParameterCombination("The parameter instancesSet cannot be used with the parameter maxResults")
 	}
-	list, err := s.instances.List(c.ctx, ids)
+	list, err := s.instances.For(c.account).List(c.ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -263,26 +263,26 @@ type ec2StateChange struct {
 
 func (s *Server) ec2StartInstances(c *ec2Call) (any, error) {
 	return s.stateChange(c, false, func(ids []string, _ bool) ([]instances.StateChange, error) {
-		return s.instances.Start(c.ctx, ids)
+		return s.instances.For(c.account).Start(c.ctx, ids)
 	})
 }
 
 func (s *Server) ec2StopInstances(c *ec2Call) (any, error) {
 	return s.stateChange(c, true, func(ids []string, force bool) ([]instances.StateChange, error) {
-		return s.instances.Stop(c.ctx, ids, force)
+		return s.instances.For(c.account).Stop(c.ctx, ids, force)
 	})
 }
 
 func (s *Server) ec2TerminateInstances(c *ec2Call) (any, error) {
 	return s.stateChange(c, false, func(ids []string, _ bool) ([]instances.StateChange, error) {
-		return s.instances.Terminate(c.ctx, ids)
+		return s.instances.For(c.account).Terminate(c.ctx, ids)
 	})
 }
 
 // ec2RebootInstances has no output but its return.
 func (s *Server) ec2RebootInstances(c *ec2Call) (any, error) {
 	_, err := s.stateChange(c, false, func(ids []string, _ bool) ([]instances.StateChange, error) {
-		return s.instances.Reboot(c.ctx, ids)
+		return s.instances.For(c.account).Reboot(c.ctx, ids)
 	})
 	if err != nil {
 		return nil, err
@@ -314,7 +314,7 @@ func (s *Server) stateChange(c *ec2Call, takesForce bool, act func(ids []string,
 		return nil, err
 	}
 	if dryRun {
-		if _, err := s.instances.List(c.ctx, ids); err != nil {
+		if _, err := s.instances.For(c.account).List(c.ctx, ids); err != nil {
 			return nil, err
 		}
 		return nil, ec2query.DryRunOperation()

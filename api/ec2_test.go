@@ -298,3 +298,98 @@ func TestEC2DescribeInstancesPagesAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// keyIsAccount stands in for signature checks in tenant tests: the access
+// key id in the Authorization header names the account.
+type keyIsAccount struct{}
+
+func (keyIsAccount) Authenticate(r *http.Request, _ []byte) (string, error) {
+	_, cred, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	key, _, _ := strings.Cut(cred, "/")
+	return "acct-" + key, nil
+}
+
+func clientFor(srv *httptest.Server, key string) *ec2.Client {
+	return ec2.New(ec2.Options{Region: "local", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: key, SecretAccessKey: "secret"}, nil
+		})})
+}
+
+// TestEC2TenantsSeeOnlyTheirOwn has a second account try every instance
+// action on the first one's instances: each must answer as if they did
+// not exist, and change nothing.
+func TestEC2TenantsSeeOnlyTheirOwn(t *testing.T) {
+	srv, imageID, _ := newTestAPIWith(t, Options{MaxUpload: 1 << 20, EC2Auth: keyIsAccount{}})
+	alice, bob := clientFor(srv, "ALICE"), clientFor(srv, "BOB")
+	ctx := context.Background()
+	run := func(c *ec2.Client) []string {
+		out, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(imageID), MinCount: aws.Int32(2), MaxCount: aws.Int32(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{aws.ToString(out.Instances[0].InstanceId), aws.ToString(out.Instances[1].InstanceId)}
+	}
+	alices := run(alice)
+	bobs := run(bob)
+	count := func(c *ec2.Client) int {
+		out, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Reservations)
+	}
+	if count(alice) != 2 || count(bob) != 2 {
+		t.Fatalf("each should see its own two: alice %d, bob %d", count(alice), count(bob))
+	}
+	mixed := []string{bobs[0], alices[0]}
+	attempts := map[string]func() error{
+		"describe": func() error {
+			_, err := bob.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: alices})
+			return err
+		},
+		"stop": func() error {
+			_, err := bob.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: mixed})
+			return err
+		},
+		"start": func() error {
+			_, err := bob.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: mixed})
+			return err
+		},
+		"reboot": func() error {
+			_, err := bob.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: mixed})
+			return err
+		},
+		"terminate": func() error {
+			_, err := bob.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: mixed})
+			return err
+		},
+		"terminate dry run": func() error {
+			_, err := bob.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: alices[1:], DryRun: aws.Bool(true)})
+			return err
+		},
+	}
+	for name, try := range attempts {
+		if err := try(); apiCode(err) != "InvalidInstanceID.NotFound" {
+			t.Errorf("bob's %s of alice's instance: %v, want InvalidInstanceID.NotFound", name, err)
+		}
+	}
+	out, err := alice.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: alices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.Reservations {
+		if st := r.Instances[0].State.Name; st == ec2types.InstanceStateNameStopping || st == ec2types.InstanceStateNameShuttingDown ||
+			st == ec2types.InstanceStateNameTerminated || aws.ToString(r.OwnerId) != "acct-ALICE" {
+			t.Fatalf("alice's instance after bob's attempts: %s owner %s", st, aws.ToString(r.OwnerId))
+		}
+	}
+	// Nothing of bob's own moved either: the mixed requests were refused whole.
+	own, err := bob.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: bobs[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := own.Reservations[0].Instances[0].State.Name; st != ec2types.InstanceStateNamePending && st != ec2types.InstanceStateNameRunning {
+		t.Fatalf("bob's own instance is %s after refused requests", st)
+	}
+}

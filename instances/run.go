@@ -21,6 +21,7 @@ const MaxUserData = 16 * 1024
 
 // RunRequest asks for MinCount to MaxCount new instances of one image.
 type RunRequest struct {
+	Owner    string // the account the instances belong to
 	Image    string // image id or name
 	Type     string
 	MinCount int
@@ -60,7 +61,7 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	rows := make([]store.Instance, count)
 	for i := range rows {
 		rows[i] = store.Instance{
-			ID: ids.New("i"), Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
+			ID: ids.New("i"), Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
 			Host: s.cfg.Host, MAC: randomMAC(), UserData: req.UserData, LaunchedAt: now, UpdatedAt: now,
 		}
 	}

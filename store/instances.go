@@ -12,7 +12,10 @@ import (
 // Instance is an instance row. State is the EC2 state name; the instances
 // package owns what the names mean and how they may change.
 type Instance struct {
-	ID           string
+	ID string
+	// Owner is the account the instance belongs to; empty for instances
+	// made before there were accounts, which only administrators see.
+	Owner        string
 	Name         string
 	ImageID      string
 	Type         string
@@ -29,13 +32,13 @@ type Instance struct {
 	TerminatedAt time.Time
 }
 
-const instanceColumns = `id, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at`
+const instanceColumns = `id, owner, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at`
 
 func scanInstance(row interface{ Scan(...any) error }) (Instance, error) {
 	var in Instance
 	var ip sql.NullString
 	var launched, started, updated, terminated string
-	err := row.Scan(&in.ID, &in.Name, &in.ImageID, &in.Type, &in.State, &in.StateReason, &in.Host,
+	err := row.Scan(&in.ID, &in.Owner, &in.Name, &in.ImageID, &in.Type, &in.State, &in.StateReason, &in.Host,
 		&in.Network, &ip, &in.MAC, &in.UserData, &launched, &started, &updated, &terminated)
 	in.PrivateIP = ip.String
 	in.LaunchedAt, in.StartedAt = parseTime(launched), parseTime(started)
@@ -104,8 +107,8 @@ func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins
 }
 
 func insertInstance(ctx context.Context, tx *sql.Tx, in Instance) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		in.ID, in.Name, in.ImageID, in.Type, in.State, in.StateReason, in.Host, in.Network,
+	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		in.ID, in.Owner, in.Name, in.ImageID, in.Type, in.State, in.StateReason, in.Host, in.Network,
 		nullString(in.PrivateIP), in.MAC, in.UserData, formatTime(in.LaunchedAt), formatTime(in.StartedAt), formatTime(in.UpdatedAt),
 		formatTime(in.TerminatedAt))
 	if isUniqueViolation(err) {
@@ -174,6 +177,8 @@ func (s *Store) InstanceByAddress(ctx context.Context, network, ip string) (Inst
 type InstanceFilter struct {
 	IDs    []string
 	States []string
+	// Owner, when set, keeps only that account's instances.
+	Owner string
 }
 
 // Instances lists instances matching f, in launch order.
@@ -191,6 +196,10 @@ func (s *Store) Instances(ctx context.Context, f InstanceFilter) ([]Instance, er
 		for _, st := range f.States {
 			args = append(args, st)
 		}
+	}
+	if f.Owner != "" {
+		q += ` AND owner = ?`
+		args = append(args, f.Owner)
 	}
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY launched_at, id`, args...)
 	if err != nil {

@@ -111,6 +111,10 @@ CREATE TABLE access_keys (
 );
 CREATE INDEX access_keys_account ON access_keys(account_id);
 `,
+	4: `
+ALTER TABLE instances ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+CREATE INDEX instances_owner ON instances(owner);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
