@@ -115,6 +115,29 @@ CREATE INDEX access_keys_account ON access_keys(account_id);
 ALTER TABLE instances ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 CREATE INDEX instances_owner ON instances(owner);
 `,
+	5: `
+CREATE TABLE tags (
+	resource_id TEXT NOT NULL,
+	owner       TEXT NOT NULL,
+	key         TEXT NOT NULL,
+	value       TEXT NOT NULL,
+	PRIMARY KEY (resource_id, key)
+);
+CREATE INDEX tags_owner ON tags(owner, key);
+
+CREATE TABLE key_pairs (
+	id          TEXT PRIMARY KEY,
+	owner       TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	type        TEXT NOT NULL,
+	fingerprint TEXT NOT NULL,
+	public_key  TEXT NOT NULL,
+	created_at  TEXT NOT NULL,
+	UNIQUE (owner, name)
+);
+
+ALTER TABLE instances ADD COLUMN key_name TEXT NOT NULL DEFAULT '';
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
