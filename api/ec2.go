@@ -48,6 +48,9 @@ var ec2Actions = map[string]ec2Action{
 	"StopInstances":             (*Server).ec2StopInstances,
 	"RebootInstances":           (*Server).ec2RebootInstances,
 	"TerminateInstances":        (*Server).ec2TerminateInstances,
+	"DescribeInstanceStatus":    (*Server).ec2DescribeInstanceStatus,
+	"GetConsoleOutput":          (*Server).ec2GetConsoleOutput,
+	"DescribeImages":            (*Server).ec2DescribeImages,
 }
 
 var presignParams = []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",

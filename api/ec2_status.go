@@ -1,0 +1,126 @@
+package api
+
+import (
+	"encoding/base64"
+	"strconv"
+	"time"
+
+	"kumo/api/ec2query"
+	"kumo/instances"
+)
+
+type ec2StatusDetail struct {
+	Name   string `xml:"name"`
+	Status string `xml:"status"`
+}
+
+type ec2StatusSummary struct {
+	Status  string                         `xml:"status"`
+	Details ec2query.List[ec2StatusDetail] `xml:"details"`
+}
+
+type ec2InstanceStatus struct {
+	ID             string           `xml:"instanceId"`
+	Zone           string           `xml:"availabilityZone"`
+	State          ec2State         `xml:"instanceState"`
+	SystemStatus   ec2StatusSummary `xml:"systemStatus"`
+	InstanceStatus ec2StatusSummary `xml:"instanceStatus"`
+}
+
+// statusOf reports a running instance as reachable: kumo's resync would
+// have marked its domain lost otherwise. Other states have no status
+// checks, as on EC2.
+func statusOf(st instances.State) ec2StatusSummary {
+	if st != instances.Running {
+		return ec2StatusSummary{Status: "not-applicable"}
+	}
+	return ec2StatusSummary{Status: "ok", Details: ec2query.List[ec2StatusDetail]{{Name: "reachability", Status: "passed"}}}
+}
+
+// ec2DescribeInstanceStatus reports the status checks of the account's
+// instances: running ones only, unless IncludeAllInstances.
+func (s *Server) ec2DescribeInstanceStatus(c *ec2Call) (any, error) {
+	ids, err := c.req.Strings("InstanceId")
+	if err != nil {
+		return nil, err
+	}
+	all, err := c.req.Bool("IncludeAllInstances")
+	if err != nil {
+		return nil, err
+	}
+	filters, err := c.req.Filters()
+	if err != nil {
+		return nil, err
+	}
+	page, err := readPage(c, 5, 1000)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.done(); err != nil {
+		return nil, err
+	}
+	list, err := s.instances.For(c.account).List(c.ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var matched []ec2InstanceStatus
+	for _, in := range list {
+		if !all && in.State != instances.Running {
+			continue
+		}
+		v := ec2InstanceStatus{ID: in.ID, Zone: s.zone, State: ec2StateOf(in.State), SystemStatus: statusOf(in.State), InstanceStatus: statusOf(in.State)}
+		ok, err := matchAll(filters, map[string]func() []string{
+			"instance-id":            func() []string { return []string{v.ID} },
+			"availability-zone":      func() []string { return []string{v.Zone} },
+			"instance-state-name":    func() []string { return []string{v.State.Name} },
+			"instance-state-code":    func() []string { return []string{strconv.Itoa(v.State.Code)} },
+			"system-status.status":   func() []string { return []string{v.SystemStatus.Status} },
+			"instance-status.status": func() []string { return []string{v.InstanceStatus.Status} },
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			matched = append(matched, v)
+		}
+	}
+	items, next := paginate(page, matched, func(v ec2InstanceStatus) string { return v.ID })
+	return struct {
+		Statuses  ec2query.List[ec2InstanceStatus] `xml:"instanceStatusSet"`
+		NextToken string                           `xml:"nextToken,omitempty"`
+	}{items, next}, nil
+}
+
+// ec2GetConsoleOutput returns what the guest printed on its serial
+// console, base64-encoded.
+func (s *Server) ec2GetConsoleOutput(c *ec2Call) (any, error) {
+	id, err := c.req.String("InstanceId")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.req.Bool("Latest"); err != nil {
+		return nil, err
+	}
+	dryRun, err := c.req.Bool("DryRun")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.done(); err != nil {
+		return nil, err
+	}
+	if _, err := s.instances.For(c.account).List(c.ctx, []string{id}); err != nil {
+		return nil, err
+	}
+	if dryRun {
+		return nil, ec2query.DryRunOperation()
+	}
+	out, err := s.instances.ConsoleLog(c.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		ID        string        `xml:"instanceId"`
+		Timestamp ec2query.Time `xml:"timestamp"`
+		Output    string        `xml:"output"`
+	}{id, ec2query.Time(time.Now()), base64.StdEncoding.EncodeToString(out)}, nil
+}
