@@ -6,7 +6,7 @@ GO ?= go
 DATA_DIR ?= /var/lib/kumo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: run test setup build bench-launch bench-lb clean
+.PHONY: run test setup build bench-launch bench-lb bench-api clean
 
 setup:
 	@bash scripts/setup-host.sh
@@ -29,6 +29,9 @@ bench-launch: setup
 
 bench-lb:
 	@bash scripts/bench-lb.sh
+
+bench-api:
+	@bash scripts/bench-api.sh
 
 clean:
 	rm -rf bin

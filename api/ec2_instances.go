@@ -209,9 +209,11 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 	var matched []ec2Reservation
 	for _, in := range list {
 		v := s.ec2InstanceOf(in, 0)
-		ok, err := matchAll(filters, instanceFields(v))
-		if err != nil {
-			return nil, err
+		ok := true
+		if len(filters) > 0 {
+			if ok, err = matchAll(filters, instanceFields(v)); err != nil {
+				return nil, err
+			}
 		}
 		if ok {
 			matched = append(matched, ec2Reservation{ID: reservationOf(in.ID), OwnerID: c.account, Instances: ec2query.List[ec2Instance]{v}})

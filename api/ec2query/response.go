@@ -131,5 +131,16 @@ func (t Time) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 	if time.Time(t).IsZero() {
 		return nil
 	}
-	return e.EncodeElement(time.Time(t).UTC().Format(timeFormat), start)
+	// Tokens rather than EncodeElement: a listing holds a timestamp per
+	// item, and the reflection EncodeElement goes through costs more than
+	// the formatting.
+	var buf [len(timeFormat)]byte
+	text := time.Time(t).UTC().AppendFormat(buf[:0], timeFormat)
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	if err := e.EncodeToken(xml.CharData(text)); err != nil {
+		return err
+	}
+	return e.EncodeToken(start.End())
 }
