@@ -18,7 +18,9 @@ import (
 
 	"kumo/images"
 	"kumo/instances"
+	"kumo/keypairs"
 	"kumo/loadbalancer/manager"
+	"kumo/tags"
 )
 
 // Server holds what the handlers need.
@@ -32,16 +34,24 @@ type Server struct {
 	ec2Auth   EC2Auth
 	region    string
 	zone      string
+	keyPairs  *keypairs.Service
+	tags      *tags.Service
 }
 
 // Options tune the API.
 type Options struct {
 	MaxUpload int64 // bytes; default 16 GiB
-	// EC2Auth authenticates EC2 Query API requests; without it the EC2
-	// API answers every request with AuthFailure.
+	// EC2Auth authenticates EC2 and ELB Query API requests; without it
+	// both answer every request with an authentication failure.
 	EC2Auth EC2Auth
 	Region  string // default "local"
 	Zone    string // the local host's availability zone; default "local-a"
+	// KeyPairs serves the EC2 key pair actions and checks RunInstances'
+	// KeyName; the EC2 API needs it.
+	KeyPairs *keypairs.Service
+	// Tags serves the EC2 tag actions and the tags of instances; the EC2
+	// API needs it.
+	Tags *tags.Service
 }
 
 // New returns the HTTP handler of the API.
@@ -56,7 +66,8 @@ func New(inst *instances.Service, im *images.Service, lbs *manager.Manager, log 
 		opts.Zone = "local-a"
 	}
 	s := &Server{instances: inst, images: im, lbs: lbs, log: log, maxUpload: opts.MaxUpload,
-		ec2Auth: opts.EC2Auth, region: opts.Region, zone: opts.Zone}
+		ec2Auth: opts.EC2Auth, region: opts.Region, zone: opts.Zone, keyPairs: opts.KeyPairs,
+		tags: opts.Tags}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

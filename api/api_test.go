@@ -20,8 +20,10 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/clock"
+	"kumo/keypairs"
 	"kumo/loadbalancer/manager"
 	"kumo/store"
+	"kumo/tags"
 )
 
 // newTestAPI serves the API over a fake host and registers a kernel-boot
@@ -57,6 +59,8 @@ func newTestAPIWith(t *testing.T, opts Options) (srv *httptest.Server, imageID, 
 		t.Fatal(err)
 	}
 	t.Cleanup(lbs.Close)
+	opts.KeyPairs = keypairs.New(st, clock.Real{})
+	opts.Tags = tags.New(st, map[string]tags.Resources{tags.Instance: svc})
 	srv = httptest.NewServer(New(svc, im, lbs, log, opts))
 	t.Cleanup(srv.Close)
 

@@ -8,12 +8,15 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kumo/api/ec2query"
+	"kumo/api/elbquery"
 )
 
-// EC2Auth checks the signature of an EC2 request and names the account it
-// speaks for. The API hands it the request and the body exactly as read.
+// EC2Auth checks the signature of a query API request (EC2's or ELB's)
+// and names the account it speaks for. The API hands it the request, the
+// body exactly as read, and the signing service the API expects: ec2 or
+// elasticloadbalancing. A signature scoped to another service fails.
 type EC2Auth interface {
-	Authenticate(r *http.Request, body []byte) (account string, err error)
+	Authenticate(r *http.Request, body []byte, service string) (account string, err error)
 }
 
 // ec2Call is one EC2 request being served.
@@ -51,6 +54,13 @@ var ec2Actions = map[string]ec2Action{
 	"DescribeInstanceStatus":    (*Server).ec2DescribeInstanceStatus,
 	"GetConsoleOutput":          (*Server).ec2GetConsoleOutput,
 	"DescribeImages":            (*Server).ec2DescribeImages,
+	"CreateKeyPair":             (*Server).ec2CreateKeyPair,
+	"ImportKeyPair":             (*Server).ec2ImportKeyPair,
+	"DescribeKeyPairs":          (*Server).ec2DescribeKeyPairs,
+	"DeleteKeyPair":             (*Server).ec2DeleteKeyPair,
+	"CreateTags":                (*Server).ec2CreateTags,
+	"DeleteTags":                (*Server).ec2DeleteTags,
+	"DescribeTags":              (*Server).ec2DescribeTags,
 }
 
 var presignParams = []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
@@ -60,17 +70,22 @@ var presignParams = []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date"
 // largest parameter.
 const maxEC2Body = 256 << 10
 
-// ec2 serves the EC2 Query API: POST (or GET) / with Action=...
+// ec2 serves the EC2 Query API: POST (or GET) / with Action=... The
+// classic ELB API shares the path and the encoding; its requests, told
+// apart by their Version, go to elb.
 func (s *Server) ec2(c echo.Context) error {
 	id := requestID(c)
-	q, err := ec2query.Parse(c.Request(), maxEC2Body)
+	q, err := ec2query.ParseFor(c.Request(), maxEC2Body, ec2query.Version, elbquery.Version)
 	if err != nil {
 		return s.ec2Error(c, id, "", err)
+	}
+	if q.Version == elbquery.Version {
+		return s.elb(c, id, q)
 	}
 	if s.ec2Auth == nil {
 		return s.ec2Error(c, id, q.Action, ec2query.AuthFailure("This endpoint does not serve the EC2 API."))
 	}
-	account, err := s.ec2Auth.Authenticate(c.Request(), q.Body)
+	account, err := s.ec2Auth.Authenticate(c.Request(), q.Body, "ec2")
 	if err != nil {
 		return s.ec2Error(c, id, q.Action, err)
 	}

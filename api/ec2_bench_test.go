@@ -26,7 +26,7 @@ const (
 // signedAuth verifies signatures for real, against one key.
 type signedAuth struct{}
 
-func (signedAuth) Authenticate(r *http.Request, body []byte) (string, error) {
+func (signedAuth) Authenticate(r *http.Request, body []byte, _ string) (string, error) {
 	id, err := sigv4.Verify(r, body, time.Now(), sigv4.LookupFunc(func(_ context.Context, key string) (string, string, error) {
 		if key != benchKey {
 			return "", "", sigv4.ErrUnknownKey

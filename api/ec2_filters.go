@@ -43,6 +43,9 @@ func matchAll(filters []ec2query.Filter, fields map[string]func() []string) (boo
 	return true, nil
 }
 
+// value is a filter field with one value.
+func value(s string) func() []string { return func() []string { return []string{s} } }
+
 func anyMatches(patterns, values []string) bool {
 	for _, p := range patterns {
 		for _, v := range values {

@@ -85,17 +85,17 @@ func (s *Server) ec2DescribeImages(c *ec2Call) (any, error) {
 			continue
 		}
 		ok, err := matchAll(filters, map[string]func() []string{
-			"image-id":            func() []string { return []string{v.ID} },
-			"name":                func() []string { return []string{v.Name} },
-			"state":               func() []string { return []string{v.State} },
-			"architecture":        func() []string { return []string{v.Architecture} },
-			"image-type":          func() []string { return []string{v.Type} },
-			"is-public":           func() []string { return []string{"true"} },
-			"owner-alias":         func() []string { return []string{v.OwnerAlias} },
-			"owner-id":            func() []string { return []string{v.OwnerID} },
-			"root-device-type":    func() []string { return []string{v.RootType} },
-			"virtualization-type": func() []string { return []string{v.Virt} },
-			"description":         func() []string { return []string{v.Description} },
+			"image-id":            value(v.ID),
+			"name":                value(v.Name),
+			"state":               value(v.State),
+			"architecture":        value(v.Architecture),
+			"image-type":          value(v.Type),
+			"is-public":           value("true"),
+			"owner-alias":         value(v.OwnerAlias),
+			"owner-id":            value(v.OwnerID),
+			"root-device-type":    value(v.RootType),
+			"virtualization-type": value(v.Virt),
+			"description":         value(v.Description),
 		})
 		if err != nil {
 			return nil, err

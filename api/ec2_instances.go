@@ -6,6 +6,7 @@ import (
 
 	"kumo/api/ec2query"
 	"kumo/instances"
+	"kumo/tags"
 )
 
 type ec2State struct {
@@ -34,6 +35,7 @@ type ec2Instance struct {
 	PrivateDNS  string                `xml:"privateDnsName"`
 	DNS         string                `xml:"dnsName"`
 	Reason      string                `xml:"reason"`
+	KeyName     string                `xml:"keyName,omitempty"`
 	LaunchIndex int                   `xml:"amiLaunchIndex"`
 	Type        string                `xml:"instanceType"`
 	LaunchTime  ec2query.Time         `xml:"launchTime"`
@@ -58,12 +60,12 @@ type ec2Monitoring struct {
 	State string `xml:"state"`
 }
 
-func (s *Server) ec2InstanceOf(in instances.Instance, index int) ec2Instance {
+func (s *Server) ec2InstanceOf(in instances.Instance, index int, tagged []tags.Tag) ec2Instance {
 	v := ec2Instance{
 		ID: in.ID, ImageID: in.ImageID, State: ec2StateOf(in.State), LaunchIndex: index, Type: in.Type.Name,
 		LaunchTime: ec2query.Time(in.LaunchedAt), Placement: ec2Placement{Zone: s.zone, Tenancy: "default"},
 		Monitoring: ec2Monitoring{State: "disabled"}, PrivateIP: in.PrivateIP, Arch: "x86_64",
-		RootType: "ebs", RootName: "/dev/vda", Hypervisor: "kvm", Virt: "hvm",
+		RootType: "ebs", RootName: "/dev/vda", Hypervisor: "kvm", Virt: "hvm", KeyName: in.KeyName,
 	}
 	if in.PrivateIP != "" {
 		v.PrivateDNS = in.ID + "." + s.region + ".compute.internal"
@@ -76,8 +78,8 @@ func (s *Server) ec2InstanceOf(in instances.Instance, index int) ec2Instance {
 			v.StateReason.Message = code
 		}
 	}
-	if in.Name != "" {
-		v.Tags = ec2query.List[ec2Tag]{{Key: "Name", Value: in.Name}}
+	for _, t := range tagged {
+		v.Tags = append(v.Tags, ec2Tag{Key: t.Key, Value: t.Value})
 	}
 	return v
 }
@@ -130,13 +132,14 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, err := instanceName(specs)
+	launchTags, err := instanceTags(specs)
 	if err != nil {
 		return nil, err
 	}
 	if zone, ok := q.OptionalString("Placement.AvailabilityZone"); ok && zone != s.zone {
 		return nil, ec2query.InvalidParameterValue("Invalid availability zone: [%s]", zone)
 	}
+	keyName, _ := q.OptionalString("KeyName")
 	q.OptionalString("ClientToken")
 	dryRun, err := q.Bool("DryRun")
 	if err != nil {
@@ -148,38 +151,43 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if _, ok := instances.LookupType(typ); !ok {
 		return nil, ec2query.InvalidParameterValue("Invalid value '%s' for InstanceType.", typ)
 	}
+	if keyName != "" {
+		// Key names are per account: only the caller's own will do.
+		if _, err := s.keyPairs.Get(c.ctx, c.account, keyName); err != nil {
+			return nil, err
+		}
+	}
 	if dryRun {
 		return nil, ec2query.DryRunOperation()
 	}
 	launched, err := s.instances.For(c.account).Run(c.ctx, instances.RunRequest{
-		Image: image, Type: typ, MinCount: minCount, MaxCount: maxCount, Name: name, UserData: userData,
+		Image: image, Type: typ, MinCount: minCount, MaxCount: maxCount, Tags: launchTags, UserData: userData,
+		KeyName: keyName,
 	})
 	if err != nil {
 		return nil, err
 	}
 	r := ec2Reservation{ID: reservationOf(launched[0].ID), OwnerID: c.account}
 	for i, in := range launched {
-		r.Instances = append(r.Instances, s.ec2InstanceOf(in, i))
+		r.Instances = append(r.Instances, s.ec2InstanceOf(in, i, launchTags))
 	}
 	return r, nil
 }
 
-// instanceName reads the Name tag of the instances to launch: the one tag
-// instances keep so far.
-func instanceName(specs []ec2query.TagSpecification) (string, error) {
-	name := ""
+// instanceTags reads the tags of the instances to launch, checked here so
+// that a dry run refuses what the launch would. EC2 also tags volumes and
+// network interfaces at launch; kumo has neither.
+func instanceTags(specs []ec2query.TagSpecification) ([]tags.Tag, error) {
+	var out []tags.Tag
 	for _, sp := range specs {
-		if sp.ResourceType != "instance" {
-			return "", ec2query.InvalidParameterValue("'%s' is not a valid taggable resource type for this operation.", sp.ResourceType)
+		if sp.ResourceType != tags.Instance {
+			return nil, ec2query.InvalidParameterValue("'%s' is not a valid taggable resource type for this operation.", sp.ResourceType)
 		}
 		for _, t := range sp.Tags {
-			if t.Key != "Name" {
-				return "", ec2query.InvalidParameterValue("Tag '%s': only the Name tag can be set on instances so far", t.Key)
-			}
-			name = t.Value
+			out = append(out, tags.Tag{Key: t.Key, Value: t.Value})
 		}
 	}
-	return name, nil
+	return out, tags.Check(out)
 }
 
 // ec2DescribeInstances lists instances as reservations, filtered and in pages.
@@ -206,9 +214,19 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	listed := make([]string, len(list))
+	for i, in := range list {
+		listed[i] = in.ID
+	}
+	// Tag filters need the tags before the page is cut: read them for
+	// every instance listed, in one query.
+	tagsOf, err := s.tags.Of(c.ctx, c.account, listed)
+	if err != nil {
+		return nil, err
+	}
 	var matched []ec2Reservation
 	for _, in := range list {
-		v := s.ec2InstanceOf(in, 0)
+		v := s.ec2InstanceOf(in, 0, tagsOf[in.ID])
 		ok := true
 		if len(filters) > 0 {
 			if ok, err = matchAll(filters, instanceFields(v)); err != nil {
@@ -228,7 +246,6 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 
 // instanceFields are the DescribeInstances filters.
 func instanceFields(v ec2Instance) map[string]func() []string {
-	one := func(s string) func() []string { return func() []string { return []string{s} } }
 	tags := func(f func(ec2Tag) string) func() []string {
 		return func() []string {
 			var out []string
@@ -239,16 +256,17 @@ func instanceFields(v ec2Instance) map[string]func() []string {
 		}
 	}
 	return map[string]func() []string{
-		"instance-id":         one(v.ID),
-		"image-id":            one(v.ImageID),
-		"instance-type":       one(v.Type),
-		"instance-state-name": one(v.State.Name),
-		"instance-state-code": one(strconv.Itoa(v.State.Code)),
-		"private-ip-address":  one(v.PrivateIP),
-		"private-dns-name":    one(v.PrivateDNS),
-		"availability-zone":   one(v.Placement.Zone),
-		"reservation-id":      one(reservationOf(v.ID)),
-		"architecture":        one(v.Arch),
+		"instance-id":         value(v.ID),
+		"image-id":            value(v.ImageID),
+		"instance-type":       value(v.Type),
+		"instance-state-name": value(v.State.Name),
+		"instance-state-code": value(strconv.Itoa(v.State.Code)),
+		"private-ip-address":  value(v.PrivateIP),
+		"private-dns-name":    value(v.PrivateDNS),
+		"availability-zone":   value(v.Placement.Zone),
+		"reservation-id":      value(reservationOf(v.ID)),
+		"architecture":        value(v.Arch),
+		"key-name":            value(v.KeyName),
 		"tag-key":             tags(func(t ec2Tag) string { return t.Key }),
 		"tag-value":           tags(func(t ec2Tag) string { return t.Value }),
 		// tag:KEY: the filter name carries the key; matchAll passes every

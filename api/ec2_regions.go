@@ -34,9 +34,9 @@ func (s *Server) ec2DescribeRegions(c *ec2Call) (any, error) {
 	}
 	region := ec2Region{Name: s.region, Endpoint: c.host, OptInStatus: "opt-in-not-required"}
 	match, err := matchAll(filters, map[string]func() []string{
-		"region-name":   func() []string { return []string{region.Name} },
-		"endpoint":      func() []string { return []string{region.Endpoint} },
-		"opt-in-status": func() []string { return []string{region.OptInStatus} },
+		"region-name":   value(region.Name),
+		"endpoint":      value(region.Endpoint),
+		"opt-in-status": value(region.OptInStatus),
 	})
 	if err != nil {
 		return nil, err
@@ -91,11 +91,11 @@ func (s *Server) ec2DescribeAvailabilityZones(c *ec2Call) (any, error) {
 		}
 	}
 	match, err := matchAll(filters, map[string]func() []string{
-		"zone-name":   func() []string { return []string{zone.Name} },
-		"zone-id":     func() []string { return []string{zone.ID} },
-		"zone-type":   func() []string { return []string{zone.Type} },
-		"region-name": func() []string { return []string{zone.Region} },
-		"state":       func() []string { return []string{zone.State} },
+		"zone-name":   value(zone.Name),
+		"zone-id":     value(zone.ID),
+		"zone-type":   value(zone.Type),
+		"region-name": value(zone.Region),
+		"state":       value(zone.State),
 	})
 	if err != nil {
 		return nil, err
@@ -160,11 +160,11 @@ func (s *Server) ec2DescribeInstanceTypes(c *ec2Call) (any, error) {
 		v.VCPU.Default, v.Memory.SizeMiB = t.VCPUs, t.MemoryMiB
 		v.Processor.Architectures = ec2query.List[string]{"x86_64"}
 		ok, err := matchAll(filters, map[string]func() []string{
-			"instance-type":                         func() []string { return []string{t.Name} },
-			"current-generation":                    func() []string { return []string{"true"} },
-			"vcpu-info.default-vcpus":               func() []string { return []string{itoa(t.VCPUs)} },
-			"memory-info.size-in-mib":               func() []string { return []string{itoa(t.MemoryMiB)} },
-			"processor-info.supported-architecture": func() []string { return []string{"x86_64"} },
+			"instance-type":                         value(t.Name),
+			"current-generation":                    value("true"),
+			"vcpu-info.default-vcpus":               value(itoa(t.VCPUs)),
+			"memory-info.size-in-mib":               value(itoa(t.MemoryMiB)),
+			"processor-info.supported-architecture": value("x86_64"),
 		})
 		if err != nil {
 			return nil, err

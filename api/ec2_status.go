@@ -70,12 +70,12 @@ func (s *Server) ec2DescribeInstanceStatus(c *ec2Call) (any, error) {
 		}
 		v := ec2InstanceStatus{ID: in.ID, Zone: s.zone, State: ec2StateOf(in.State), SystemStatus: statusOf(in.State), InstanceStatus: statusOf(in.State)}
 		ok, err := matchAll(filters, map[string]func() []string{
-			"instance-id":            func() []string { return []string{v.ID} },
-			"availability-zone":      func() []string { return []string{v.Zone} },
-			"instance-state-name":    func() []string { return []string{v.State.Name} },
-			"instance-state-code":    func() []string { return []string{strconv.Itoa(v.State.Code)} },
-			"system-status.status":   func() []string { return []string{v.SystemStatus.Status} },
-			"instance-status.status": func() []string { return []string{v.InstanceStatus.Status} },
+			"instance-id":            value(v.ID),
+			"availability-zone":      value(v.Zone),
+			"instance-state-name":    value(v.State.Name),
+			"instance-state-code":    value(strconv.Itoa(v.State.Code)),
+			"system-status.status":   value(v.SystemStatus.Status),
+			"instance-status.status": value(v.InstanceStatus.Status),
 		})
 		if err != nil {
 			return nil, err

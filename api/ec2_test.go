@@ -18,6 +18,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
+	"kumo/api/sigv4"
 	"kumo/instances"
 )
 
@@ -25,7 +26,9 @@ import (
 // every request speaks for one account.
 type allowAll struct{}
 
-func (allowAll) Authenticate(*http.Request, []byte) (string, error) { return "123456789012", nil }
+func (allowAll) Authenticate(*http.Request, []byte, string) (string, error) {
+	return "123456789012", nil
+}
 
 // newEC2 starts the API and returns an EC2 client of the real SDK for it.
 func newEC2(t *testing.T) (*ec2.Client, *httptest.Server, string) {
@@ -300,13 +303,18 @@ func TestEC2DescribeInstancesPagesAndErrors(t *testing.T) {
 }
 
 // keyIsAccount stands in for signature checks in tenant tests: the access
-// key id in the Authorization header names the account.
+// key id in the Authorization header names the account, and the
+// credential's scope must name the service the API expects.
 type keyIsAccount struct{}
 
-func (keyIsAccount) Authenticate(r *http.Request, _ []byte) (string, error) {
+func (keyIsAccount) Authenticate(r *http.Request, _ []byte, service string) (string, error) {
 	_, cred, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
-	key, _, _ := strings.Cut(cred, "/")
-	return "acct-" + key, nil
+	cred, _, _ = strings.Cut(cred, ",")
+	scope := strings.Split(cred, "/") // key/date/region/service/aws4_request
+	if len(scope) != 5 || scope[3] != service {
+		return "", &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, Message: "Credential should be scoped to correct service: '" + service + "'."}
+	}
+	return "acct-" + scope[0], nil
 }
 
 func clientFor(srv *httptest.Server, key string) *ec2.Client {

@@ -11,8 +11,10 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/errs"
+	"kumo/keypairs"
 	"kumo/loadbalancer"
 	"kumo/loadbalancer/manager"
+	"kumo/tags"
 )
 
 // errorCodes maps error kinds to an HTTP status and an EC2 error code. It is
@@ -29,6 +31,11 @@ var errorCodes = []struct {
 	{images.ErrMalformed, http.StatusBadRequest, "InvalidAMIID.Malformed"},
 	{images.ErrInUse, http.StatusConflict, "InvalidAMIID.InUse"},
 	{images.ErrDuplicate, http.StatusConflict, "InvalidAMIName.Duplicate"},
+	{keypairs.ErrNotFound, http.StatusNotFound, "InvalidKeyPair.NotFound"},
+	{keypairs.ErrDuplicate, http.StatusConflict, "InvalidKeyPair.Duplicate"},
+	{keypairs.ErrFormat, http.StatusBadRequest, "InvalidKeyPair.Format"},
+	{tags.ErrInvalidID, http.StatusBadRequest, "InvalidID"},
+	{tags.ErrLimitExceeded, http.StatusBadRequest, "TagLimitExceeded"},
 	{manager.ErrNotFound, http.StatusNotFound, "LoadBalancerNotFound"},
 	{manager.ErrDuplicateName, http.StatusConflict, "DuplicateLoadBalancerName"},
 	{manager.ErrDuplicateListener, http.StatusConflict, "DuplicateListener"},

@@ -19,6 +19,7 @@ import (
 	"kumo/internal/clock"
 	"kumo/loadbalancer/manager"
 	"kumo/store"
+	"kumo/tags"
 )
 
 // benchAPI serves the API over a store that already holds n running
@@ -43,14 +44,19 @@ func benchAPI(b *testing.B, n int, owner string, opts Options) (*httptest.Server
 			Type: "t2.micro", State: "running", Host: "local", MAC: fmt.Sprintf("52:54:00:00:%02x:%02x", i/256, i%256),
 			UserData: make([]byte, 512), LaunchedAt: now, UpdatedAt: now}
 	}
+	names := make([]store.Tag, n)
+	for i, r := range rows {
+		names[i] = store.Tag{ResourceID: r.ID, Key: "Name", Value: r.Name}
+	}
 	pool := store.Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/20")}
-	if _, err := st.CreateInstances(ctx, pool, 0, rows); err != nil {
+	if _, err := st.CreateInstances(ctx, pool, 0, rows, names...); err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	im, _ := images.New(st, filepath.Join(dir, "images"), clock.Real{}, log)
 	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), MaxInstances: 100_000}, st, fake.New(fake.Options{}), im, clock.Real{}, log)
 	b.Cleanup(svc.Close)
+	opts.Tags = tags.New(st, map[string]tags.Resources{tags.Instance: svc})
 	srv := httptest.NewServer(New(svc, im, manager.New(st, svc, manager.Config{}, clock.Real{}, log), log, opts))
 	b.Cleanup(srv.Close)
 	return srv, imageID

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,6 +102,51 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 			}
 		})
 	}
+	t.Run("elb", func(t *testing.T) { elbThroughCLI(t, c, "/usr/bin/aws", ami) })
+}
+
+// elbThroughCLI puts two instances launched with the AWS CLI behind a
+// classic ELB made with the AWS CLI, and checks requests reach both.
+func elbThroughCLI(t *testing.T, c *e2e.Cloud, path, ami string) {
+	aws := awsRunner(t, c, path, adminSecret)
+	var run struct {
+		Instances []struct{ InstanceId string }
+	}
+	aws(&run, "ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.nano", "--count", "2")
+	ids := []string{run.Instances[0].InstanceId, run.Instances[1].InstanceId}
+	aws(nil, "ec2", "wait", "instance-running", "--instance-ids", ids[0], ids[1])
+	port := freeLoopbackPort(t)
+	aws(nil, "elb", "create-load-balancer", "--load-balancer-name", "cli-web", "--availability-zones", "local-a",
+		"--listeners", fmt.Sprintf("Protocol=TCP,LoadBalancerPort=%d,InstanceProtocol=TCP,InstancePort=80", port))
+	aws(nil, "elb", "configure-health-check", "--load-balancer-name", "cli-web",
+		"--health-check", "Target=HTTP:80/,Interval=5,Timeout=2,UnhealthyThreshold=2,HealthyThreshold=2")
+	aws(nil, "elb", "register-instances-with-load-balancer", "--load-balancer-name", "cli-web",
+		"--instances", ids[0], ids[1])
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var health struct {
+			InstanceStates []struct{ InstanceId, State string }
+		}
+		aws(&health, "elb", "describe-instance-health", "--load-balancer-name", "cli-web")
+		in := 0
+		for _, st := range health.InstanceStates {
+			if st.State == "InService" {
+				in++
+			}
+		}
+		if in == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instances not in service: %+v", health)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if seen := spread(t, fmt.Sprintf("127.0.0.1:%d", port), 20); len(seen) != 2 || seen[ids[0]] == 0 || seen[ids[1]] == 0 {
+		t.Fatalf("requests through the ELB reached %v, want %v", seen, ids)
+	}
+	aws(nil, "elb", "delete-load-balancer", "--load-balancer-name", "cli-web")
+	aws(nil, "ec2", "terminate-instances", "--instance-ids", ids[0], ids[1])
 }
 
 // awsRunner returns a function that runs an AWS CLI command against kumod

@@ -14,6 +14,7 @@ import (
 	"kumo/internal/errs"
 	"kumo/internal/ids"
 	"kumo/store"
+	"kumo/tags"
 )
 
 // MaxUserData is EC2's limit on user data, before base64 encoding.
@@ -28,6 +29,13 @@ type RunRequest struct {
 	MaxCount int
 	Name     string
 	UserData []byte
+	// KeyName is the key pair guests are given, "" for none. The caller
+	// checks that it names one of Owner's: key pairs are not this
+	// package's.
+	KeyName string
+	// Tags are given to every instance. An instance's name is its Name
+	// tag: a Name tag names the instances, and Name tags them.
+	Tags []tags.Tag
 }
 
 // Run validates req, records the new instances as pending and starts
@@ -36,6 +44,9 @@ type RunRequest struct {
 func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	typ, err := s.validateRun(req)
 	if err != nil {
+		return nil, err
+	}
+	if req.Name, req.Tags, err = nameAndTags(req); err != nil {
 		return nil, err
 	}
 	im, err := s.images.Resolve(ctx, req.Image)
@@ -62,10 +73,10 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	for i := range rows {
 		rows[i] = store.Instance{
 			ID: ids.New("i"), Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
-			Host: s.cfg.Host, MAC: randomMAC(), UserData: req.UserData, LaunchedAt: now, UpdatedAt: now,
+			Host: s.cfg.Host, MAC: randomMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
 		}
 	}
-	created, err := s.store.CreateInstances(ctx, pool, s.cfg.MaxInstances, rows)
+	created, err := s.store.CreateInstances(ctx, pool, s.cfg.MaxInstances, rows, tagRows(rows, req.Tags)...)
 	switch {
 	case errors.Is(err, store.ErrLimit):
 		return nil, errs.New(errs.InstanceLimit,

@@ -26,20 +26,21 @@ type Instance struct {
 	PrivateIP    string // empty once released
 	MAC          string
 	UserData     []byte
+	KeyName      string // the key pair launched with, "" for none
 	LaunchedAt   time.Time
 	StartedAt    time.Time // last time it reached running; zero if never
 	UpdatedAt    time.Time
 	TerminatedAt time.Time
 }
 
-const instanceColumns = `id, owner, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at`
+const instanceColumns = `id, owner, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at, key_name`
 
 func scanInstance(row interface{ Scan(...any) error }) (Instance, error) {
 	var in Instance
 	var ip sql.NullString
 	var launched, started, updated, terminated string
 	err := row.Scan(&in.ID, &in.Owner, &in.Name, &in.ImageID, &in.Type, &in.State, &in.StateReason, &in.Host,
-		&in.Network, &ip, &in.MAC, &in.UserData, &launched, &started, &updated, &terminated)
+		&in.Network, &ip, &in.MAC, &in.UserData, &launched, &started, &updated, &terminated, &in.KeyName)
 	in.PrivateIP = ip.String
 	in.LaunchedAt, in.StartedAt = parseTime(launched), parseTime(started)
 	in.UpdatedAt, in.TerminatedAt = parseTime(updated), parseTime(terminated)
@@ -58,10 +59,15 @@ type Pool struct {
 // none does. The image must still be available when the transaction runs,
 // and no more than maxLive instances may be live afterwards (0: no limit);
 // checking inside the transaction keeps concurrent launches from both
-// slipping under the limit.
-func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins []Instance) ([]Instance, error) {
+// slipping under the limit. The tags, each of one of the new instances, go
+// in with them, owned by the instance's owner.
+func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins []Instance, tags ...Tag) ([]Instance, error) {
 	out := make([]Instance, len(ins))
 	copy(out, ins)
+	tagsOf := map[string][]Tag{}
+	for _, t := range tags {
+		tagsOf[t.ResourceID] = append(tagsOf[t.ResourceID], t)
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if maxLive > 0 {
 			live, err := countLive(ctx, tx)
@@ -97,6 +103,13 @@ func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins
 			if err := insertInstance(ctx, tx, out[i]); err != nil {
 				return err
 			}
+			if err := insertTags(ctx, tx, out[i].Owner, tagsOf[out[i].ID]); err != nil {
+				return err
+			}
+			delete(tagsOf, out[i].ID)
+		}
+		for id := range tagsOf {
+			return fmt.Errorf("tags of %s, which is not among the new instances", id)
 		}
 		return nil
 	})
@@ -107,10 +120,10 @@ func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins
 }
 
 func insertInstance(ctx context.Context, tx *sql.Tx, in Instance) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		in.ID, in.Owner, in.Name, in.ImageID, in.Type, in.State, in.StateReason, in.Host, in.Network,
 		nullString(in.PrivateIP), in.MAC, in.UserData, formatTime(in.LaunchedAt), formatTime(in.StartedAt), formatTime(in.UpdatedAt),
-		formatTime(in.TerminatedAt))
+		formatTime(in.TerminatedAt), in.KeyName)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("instance %s: %w", in.ID, ErrDuplicate)
 	}
@@ -244,13 +257,37 @@ func (s *Store) SetInstanceState(ctx context.Context, id, from, to, reason strin
 	return nil
 }
 
-// PurgeTerminated deletes instances terminated before cutoff.
+// SetInstanceName renames an instance.
+func (s *Store) SetInstanceName(ctx context.Context, id, name string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE instances SET name = ? WHERE id = ?`, name, id)
+	if err != nil {
+		return fmt.Errorf("instance %s: set name: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("instance %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// PurgeTerminated deletes instances terminated before cutoff, with their
+// tags.
 func (s *Store) PurgeTerminated(ctx context.Context, cutoff time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM instances WHERE state = 'terminated' AND terminated_at < ?`, formatTime(cutoff))
+	const purged = `state = 'terminated' AND terminated_at < ?`
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE resource_id IN (SELECT id FROM instances WHERE `+purged+`)`, formatTime(cutoff)); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM instances WHERE `+purged, formatTime(cutoff))
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("purge terminated instances: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	return int(n), nil
 }
 

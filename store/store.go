@@ -1,6 +1,7 @@
 // Package store owns kumo's durable state: one SQLite database (WAL mode)
-// holding images, instances and their addresses, load balancers with their
-// listeners and targets, and the numbered schema migrations that shape it.
+// holding images, instances and their addresses, resource tags, load
+// balancers with their listeners and targets, and the numbered schema
+// migrations that shape it.
 //
 // It knows rows and transactions, not rules: which state an instance may move
 // to is decided by the instances package, which asks the store to apply a

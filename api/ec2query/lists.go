@@ -48,6 +48,13 @@ func (r *Request) Strings(prefix string) ([]string, error) {
 	return out, nil
 }
 
+// Members returns N for a list of structures prefix.1.Field …
+// prefix.N.Field (Listeners.member.1.InstancePort), 0 when there is none,
+// for the caller to read each member's fields with the other accessors.
+func (r *Request) Members(prefix string) (int, error) {
+	return r.members(prefix, false)
+}
+
 // Filters returns Filter.N.Name with its Filter.N.Value.M. A filter needs a
 // name; whether it may have no value is the action's call.
 func (r *Request) Filters() ([]Filter, error) {

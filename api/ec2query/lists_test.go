@@ -186,3 +186,26 @@ func TestListsApart(t *testing.T) {
 		t.Errorf("Unused = %q", got)
 	}
 }
+
+func TestMembers(t *testing.T) {
+	tests := []struct {
+		params string
+		want   int
+		code   string
+	}{
+		{"", 0, ""},
+		{"Listeners.member.1.Protocol=TCP&Listeners.member.1.InstancePort=80", 1, ""},
+		{"Listeners.member.2.Protocol=TCP&Listeners.member.1.Protocol=TCP", 2, ""},
+		{"Listeners.member.2.Protocol=TCP", 0, "InvalidParameterValue"},
+		{"Listeners.member.x.Protocol=TCP", 0, "InvalidParameterValue"},
+		// A leaf is not a structure: left for Unused.
+		{"Listeners.member.1=TCP", 0, ""},
+	}
+	for _, tt := range tests {
+		n, err := parse(t, tt.params).Members("Listeners.member")
+		checkErr(t, err, tt.code)
+		if n != tt.want {
+			t.Errorf("Members(%q) = %d, want %d", tt.params, n, tt.want)
+		}
+	}
+}

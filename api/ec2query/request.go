@@ -26,6 +26,9 @@ const Version = "2016-11-15"
 // Every error a Request returns is an *Error.
 type Request struct {
 	Action string
+	// Version is the API version the request names: Version, unless
+	// ParseFor was given others.
+	Version string
 	// Body is the form body exactly as read, for signature verification,
 	// which hashes these bytes; Parse has consumed the http.Request's own.
 	Body []byte
@@ -44,6 +47,13 @@ type Request struct {
 //
 // Parse checks Action and Version and marks them read.
 func Parse(r *http.Request, maxBody int64) (*Request, error) {
+	return ParseFor(r, maxBody, Version)
+}
+
+// ParseFor is Parse for a listener that serves several query APIs with
+// this encoding on one path, told apart only by their Version: the request
+// may name any of versions, and Request.Version says which it named.
+func ParseFor(r *http.Request, maxBody int64, versions ...string) (*Request, error) {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		return nil, methodNotAllowed(r.Method)
 	}
@@ -83,13 +93,13 @@ func Parse(r *http.Request, maxBody int64) (*Request, error) {
 	}
 	req.Action = action
 	version, _ := req.lookup("Version")
-	switch version {
-	case Version:
-	case "":
+	switch {
+	case version == "":
 		return nil, MissingParameter("Version")
-	default:
+	case !slices.Contains(versions, version):
 		return nil, noSuchVersion(version)
 	}
+	req.Version = version
 	return req, nil
 }
 

@@ -300,3 +300,16 @@ func TestClip(t *testing.T) {
 		t.Error("clip changed a short value")
 	}
 }
+
+func TestParseFor(t *testing.T) {
+	for _, v := range []string{"2016-11-15", "2012-06-01"} {
+		req, err := ParseFor(post("/", "Action=Test&Version="+v, form), 1<<20, "2016-11-15", "2012-06-01")
+		if err != nil || req.Version != v || len(req.Unused()) != 0 {
+			t.Fatalf("version %s: %+v %v", v, req, err)
+		}
+	}
+	_, err := ParseFor(post("/", "Action=Test&Version=2015-12-01", form), 1<<20, "2016-11-15", "2012-06-01")
+	checkErr(t, err, "NoSuchVersion")
+	_, err = Parse(post("/", "Action=Test&Version=2012-06-01", form), 1<<20)
+	checkErr(t, err, "NoSuchVersion")
+}

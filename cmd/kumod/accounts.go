@@ -40,20 +40,21 @@ func openAccounts(ctx context.Context, st *store.Store, dataDir, region string, 
 	return accts, nil
 }
 
-// ec2Auth checks EC2 requests' signatures against the accounts' keys.
+// ec2Auth checks the signatures of query API requests (EC2's, ELB's)
+// against the accounts' keys.
 type ec2Auth struct {
 	accounts *accounts.Service
 	clock    clock.Clock
 }
 
-func (a ec2Auth) Authenticate(r *http.Request, body []byte) (string, error) {
+func (a ec2Auth) Authenticate(r *http.Request, body []byte, service string) (string, error) {
 	id, err := sigv4.Verify(r, body, a.clock.Now(), sigv4.LookupFunc(a.lookup))
 	if err != nil {
 		return "", err
 	}
-	if id.Service != "ec2" {
+	if id.Service != service {
 		return "", &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch,
-			Message: fmt.Sprintf("Credential should be scoped to correct service: 'ec2', not '%s'.", id.Service)}
+			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s', not '%s'.", service, id.Service)}
 	}
 	return id.Account, nil
 }

@@ -25,8 +25,10 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/clock"
+	"kumo/keypairs"
 	"kumo/loadbalancer/manager"
 	"kumo/store"
+	"kumo/tags"
 )
 
 type config struct {
@@ -105,6 +107,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	log.Info("host", "uri", cfg.libvirtURI, "hostname", host.Hostname, "cpus", host.CPUs, "memory_mib", host.MemoryMiB, "accel", host.Accel)
 
 	clk := clock.Real{}
+	keys := keypairs.New(st, clk)
 	im, err := images.New(st, filepath.Join(dataDir, "images"), clk, log)
 	if err != nil {
 		return err
@@ -151,7 +154,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer lbs.Close()
 
 	if cfg.dataNetns != "" {
-		stopMetadata, err := serveMetadata(ctx, cfg, st, drv, clk, log)
+		stopMetadata, err := serveMetadata(ctx, cfg, st, keys, drv, clk, log)
 		if err != nil {
 			return err
 		}
@@ -166,7 +169,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler := api.New(svc, im, lbs, log, api.Options{EC2Auth: ec2Auth{accounts: accts, clock: clk}, Region: cfg.region, Zone: cfg.zone})
+	handler := api.New(svc, im, lbs, log, api.Options{EC2Auth: ec2Auth{accounts: accts, clock: clk}, Region: cfg.region, Zone: cfg.zone, KeyPairs: keys,
+		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc})})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("kumod ready", "listen", ln.Addr().String(), "data_dir", dataDir)
 	errc := make(chan error, 1)
