@@ -27,12 +27,27 @@ type ec2Call struct {
 	host    string // the Host the client called, for endpoints in answers
 }
 
-// done refuses the request if it carries a parameter the action did not
-// read, as EC2 does. Actions call it after reading their parameters and
-// before changing anything.
-func (c *ec2Call) done() error {
+// finish ends an action's reading of its parameters: it refuses any the
+// action did not read, runs check (what the action would refuse; nil for
+// nothing), and answers a DryRun with DryRunOperation. Past it, the action
+// may change things.
+func (c *ec2Call) finish(check func() error) error {
+	dryRun, err := c.req.Bool("DryRun")
+	if err != nil {
+		return err
+	}
 	if unused := c.req.Unused(); len(unused) > 0 {
+		// EC2 refuses a parameter an action does not take rather than
+		// ignoring a misspelt one.
 		return ec2query.UnknownParameter(unused[0])
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if dryRun {
+		return ec2query.DryRunOperation()
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func (s *Server) ec2DescribeImages(c *ec2Call) (any, error) {
 	if _, err := c.req.Bool("IncludeDeprecated"); err != nil {
 		return nil, err
 	}
-	if err := c.done(); err != nil {
+	if err := c.finish(nil); err != nil {
 		return nil, err
 	}
 	var list []store.Image

@@ -141,24 +141,20 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	}
 	keyName, _ := q.OptionalString("KeyName")
 	q.OptionalString("ClientToken")
-	dryRun, err := q.Bool("DryRun")
+	err = c.finish(func() error {
+		if _, ok := instances.LookupType(typ); !ok {
+			return ec2query.InvalidParameterValue("Invalid value '%s' for InstanceType.", typ)
+		}
+		if keyName != "" {
+			// Key names are per account: only the caller's own will do.
+			if _, err := s.keyPairs.Get(c.ctx, c.account, keyName); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := c.done(); err != nil {
-		return nil, err
-	}
-	if _, ok := instances.LookupType(typ); !ok {
-		return nil, ec2query.InvalidParameterValue("Invalid value '%s' for InstanceType.", typ)
-	}
-	if keyName != "" {
-		// Key names are per account: only the caller's own will do.
-		if _, err := s.keyPairs.Get(c.ctx, c.account, keyName); err != nil {
-			return nil, err
-		}
-	}
-	if dryRun {
-		return nil, ec2query.DryRunOperation()
 	}
 	launched, err := s.instances.For(c.account).Run(c.ctx, instances.RunRequest{
 		Image: image, Type: typ, MinCount: minCount, MaxCount: maxCount, Tags: launchTags, UserData: userData,
@@ -204,7 +200,7 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.done(); err != nil {
+	if err := c.finish(nil); err != nil {
 		return nil, err
 	}
 	if len(ids) > 0 && page.max > 0 {
@@ -326,18 +322,12 @@ func (s *Server) stateChange(c *ec2Call, takesForce bool, act func(ids []string,
 			return nil, err
 		}
 	}
-	dryRun, err := c.req.Bool("DryRun")
+	err = c.finish(func() error {
+		_, err := s.instances.For(c.account).List(c.ctx, ids)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := c.done(); err != nil {
-		return nil, err
-	}
-	if dryRun {
-		if _, err := s.instances.For(c.account).List(c.ctx, ids); err != nil {
-			return nil, err
-		}
-		return nil, ec2query.DryRunOperation()
 	}
 	changes, err := act(ids, force)
 	if err != nil {

@@ -34,18 +34,8 @@ func (s *Server) ec2CreateKeyPair(c *ec2Call) (any, error) {
 	if err := refuseKeyPairTags(q); err != nil {
 		return nil, err
 	}
-	dryRun, err := q.Bool("DryRun")
-	if err != nil {
+	if err := c.finish(func() error { return keypairs.CheckCreate(name, keyType) }); err != nil {
 		return nil, err
-	}
-	if err := c.done(); err != nil {
-		return nil, err
-	}
-	if dryRun {
-		if err := keypairs.CheckCreate(name, keyType); err != nil {
-			return nil, err
-		}
-		return nil, ec2query.DryRunOperation()
 	}
 	k, private, err := s.keyPairs.Create(c.ctx, c.account, name, keyType)
 	if err != nil {
@@ -77,18 +67,8 @@ func (s *Server) ec2ImportKeyPair(c *ec2Call) (any, error) {
 	if err := refuseKeyPairTags(q); err != nil {
 		return nil, err
 	}
-	dryRun, err := q.Bool("DryRun")
-	if err != nil {
+	if err := c.finish(func() error { return keypairs.CheckImport(name, material) }); err != nil {
 		return nil, err
-	}
-	if err := c.done(); err != nil {
-		return nil, err
-	}
-	if dryRun {
-		if err := keypairs.CheckImport(name, material); err != nil {
-			return nil, err
-		}
-		return nil, ec2query.DryRunOperation()
 	}
 	k, err := s.keyPairs.Import(c.ctx, c.account, name, material)
 	if err != nil {
@@ -140,15 +120,8 @@ func (s *Server) ec2DescribeKeyPairs(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dryRun, err := q.Bool("DryRun")
-	if err != nil {
+	if err := c.finish(nil); err != nil {
 		return nil, err
-	}
-	if err := c.done(); err != nil {
-		return nil, err
-	}
-	if dryRun {
-		return nil, ec2query.DryRunOperation()
 	}
 	list, err := s.keyPairs.Describe(c.ctx, c.account, names, idList)
 	if err != nil {
@@ -188,20 +161,17 @@ func (s *Server) ec2DeleteKeyPair(c *ec2Call) (any, error) {
 	q := c.req
 	name, _ := q.OptionalString("KeyName")
 	id, _ := q.OptionalString("KeyPairId")
-	dryRun, err := q.Bool("DryRun")
+	err := c.finish(func() error {
+		switch {
+		case name == "" && id == "":
+			return ec2query.MissingParameter("KeyName or KeyPairId")
+		case name != "" && id != "":
+			return ec2query.InvalidParameterCombination("Give KeyName or KeyPairId, not both.")
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := c.done(); err != nil {
-		return nil, err
-	}
-	switch {
-	case name == "" && id == "":
-		return nil, ec2query.MissingParameter("KeyName or KeyPairId")
-	case name != "" && id != "":
-		return nil, ec2query.InvalidParameterCombination("Give KeyName or KeyPairId, not both.")
-	case dryRun:
-		return nil, ec2query.DryRunOperation()
 	}
 	if err := s.keyPairs.Delete(c.ctx, c.account, name, id); err != nil {
 		return nil, err

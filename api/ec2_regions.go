@@ -24,7 +24,7 @@ func (s *Server) ec2DescribeRegions(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.done(); err != nil {
+	if err := c.finish(nil); err != nil {
 		return nil, err
 	}
 	for _, n := range names {
@@ -76,7 +76,7 @@ func (s *Server) ec2DescribeAvailabilityZones(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.done(); err != nil {
+	if err := c.finish(nil); err != nil {
 		return nil, err
 	}
 	zone := ec2Zone{Name: s.zone, State: "available", Region: s.region, ID: s.zone + "-id", Type: "availability-zone"}
@@ -139,7 +139,7 @@ func (s *Server) ec2DescribeInstanceTypes(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.done(); err != nil {
+	if err := c.finish(nil); err != nil {
 		return nil, err
 	}
 	var types []instances.Type

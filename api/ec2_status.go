@@ -56,7 +56,7 @@ func (s *Server) ec2DescribeInstanceStatus(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.done(); err != nil {
+	if err := c.finish(nil); err != nil {
 		return nil, err
 	}
 	list, err := s.instances.For(c.account).List(c.ctx, ids)
@@ -101,18 +101,12 @@ func (s *Server) ec2GetConsoleOutput(c *ec2Call) (any, error) {
 	if _, err := c.req.Bool("Latest"); err != nil {
 		return nil, err
 	}
-	dryRun, err := c.req.Bool("DryRun")
+	err = c.finish(func() error {
+		_, err := s.instances.For(c.account).List(c.ctx, []string{id})
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := c.done(); err != nil {
-		return nil, err
-	}
-	if _, err := s.instances.For(c.account).List(c.ctx, []string{id}); err != nil {
-		return nil, err
-	}
-	if dryRun {
-		return nil, ec2query.DryRunOperation()
 	}
 	out, err := s.instances.ConsoleLog(c.ctx, id)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 // ec2CreateTags gives the account's resources the tags. A tag without a
 // value gets the empty one, as on EC2.
 func (s *Server) ec2CreateTags(c *ec2Call) (any, error) {
-	ids, given, dryRun, err := readTagging(c)
+	ids, given, err := readTagging(c)
 	if err != nil {
 		return nil, err
 	}
@@ -22,16 +22,20 @@ func (s *Server) ec2CreateTags(c *ec2Call) (any, error) {
 	for i, t := range given {
 		list[i] = tags.Tag{Key: t.Key, Value: t.Value}
 	}
-	return tagAction(dryRun,
-		func() error { return s.tags.CheckCreate(c.ctx, c.account, ids, list) },
-		func() error { return s.tags.Create(c.ctx, c.account, ids, list) })
+	if err := c.finish(func() error { return s.tags.CheckCreate(c.ctx, c.account, ids, list) }); err != nil {
+		return nil, err
+	}
+	if err := s.tags.Create(c.ctx, c.account, ids, list); err != nil {
+		return nil, err
+	}
+	return ec2query.ReturnTrue, nil
 }
 
 // ec2DeleteTags deletes tags from the account's resources: a tag given
 // without a value whatever its value, one with a value (even empty) only
 // if it matches, and every tag when none is given.
 func (s *Server) ec2DeleteTags(c *ec2Call) (any, error) {
-	ids, given, dryRun, err := readTagging(c)
+	ids, given, err := readTagging(c)
 	if err != nil {
 		return nil, err
 	}
@@ -39,43 +43,27 @@ func (s *Server) ec2DeleteTags(c *ec2Call) (any, error) {
 	for i, t := range given {
 		filters[i] = tags.TagFilter{Key: t.Key, Value: t.Value, HasValue: t.HasValue}
 	}
-	return tagAction(dryRun,
-		func() error { return s.tags.CheckDelete(c.ctx, c.account, ids, filters) },
-		func() error { return s.tags.Delete(c.ctx, c.account, ids, filters) })
-}
-
-// readTagging reads what CreateTags and DeleteTags both take.
-func readTagging(c *ec2Call) (ids []string, given []ec2query.Tag, dryRun bool, err error) {
-	if ids, err = c.req.Strings("ResourceId"); err != nil {
-		return nil, nil, false, err
+	if err := c.finish(func() error { return s.tags.CheckDelete(c.ctx, c.account, ids, filters) }); err != nil {
+		return nil, err
 	}
-	if given, err = c.req.Tags("Tag"); err != nil {
-		return nil, nil, false, err
-	}
-	if dryRun, err = c.req.Bool("DryRun"); err != nil {
-		return nil, nil, false, err
-	}
-	if err = c.done(); err != nil {
-		return nil, nil, false, err
-	}
-	if len(ids) == 0 {
-		return nil, nil, false, ec2query.MissingParameter("ResourceId")
-	}
-	return ids, given, dryRun, nil
-}
-
-// tagAction answers a tagging action: check alone for a dry run, else do.
-func tagAction(dryRun bool, check, do func() error) (any, error) {
-	if dryRun {
-		if err := check(); err != nil {
-			return nil, err
-		}
-		return nil, ec2query.DryRunOperation()
-	}
-	if err := do(); err != nil {
+	if err := s.tags.Delete(c.ctx, c.account, ids, filters); err != nil {
 		return nil, err
 	}
 	return ec2query.ReturnTrue, nil
+}
+
+// readTagging reads what CreateTags and DeleteTags both take.
+func readTagging(c *ec2Call) (ids []string, given []ec2query.Tag, err error) {
+	if ids, err = c.req.Strings("ResourceId"); err != nil {
+		return nil, nil, err
+	}
+	if given, err = c.req.Tags("Tag"); err != nil {
+		return nil, nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil, ec2query.MissingParameter("ResourceId")
+	}
+	return ids, given, nil
 }
 
 // ec2TagDescription is a tag in DescribeTags' shape.
@@ -96,19 +84,13 @@ func (s *Server) ec2DescribeTags(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dryRun, err := c.req.Bool("DryRun")
+	var q tags.Query
+	err = c.finish(func() (err error) {
+		q, err = tagQuery(filters)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := c.done(); err != nil {
-		return nil, err
-	}
-	q, err := tagQuery(filters)
-	if err != nil {
-		return nil, err
-	}
-	if dryRun {
-		return nil, ec2query.DryRunOperation()
 	}
 	list, err := s.tags.Describe(c.ctx, c.account, q)
 	if err != nil {

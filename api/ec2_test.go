@@ -130,6 +130,8 @@ func TestEC2RefusesWhatEC2Refuses(t *testing.T) {
 		{"gap in a list", "Action=DescribeRegions&Version=2016-11-15&RegionName.2=local", "InvalidParameterValue", 400},
 		{"bad boolean", "Action=DescribeRegions&Version=2016-11-15&AllRegions=yes", "InvalidParameterValue", 400},
 		{"MaxResults out of range", "Action=DescribeInstanceTypes&Version=2016-11-15&MaxResults=500", "InvalidParameterValue", 400},
+		{"dry run of a describe", "Action=DescribeRegions&Version=2016-11-15&DryRun=true", "DryRunOperation", 412},
+		{"dry run with an unknown parameter", "Action=DescribeRegions&Version=2016-11-15&DryRun=true&Colour=red", "UnknownParameter", 400},
 	}
 	for _, c := range cases {
 		resp, err := http.Post(srv.URL+"/", "application/x-www-form-urlencoded", strings.NewReader(c.body))
