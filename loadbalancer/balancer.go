@@ -164,6 +164,11 @@ func (b *Balancer) Register(t Target) error {
 	if !t.Addr.IsValid() {
 		return errs.New(errs.InvalidParameter, "target %s has no valid address", t.ID)
 	}
+	// Guest and other private addresses are reached only from inside the
+	// data plane's namespace: from kumod's own, only loopback.
+	if t.Netns == "" && !t.Addr.Unmap().IsLoopback() {
+		return errs.New(errs.InvalidParameter, "target %s at %s needs the network namespace it is reached from", t.ID, t.Addr)
+	}
 	if t.Port != 0 {
 		if err := checkPort("target port", t.Port); err != nil {
 			return err

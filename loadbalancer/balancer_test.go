@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"kumo/internal/clock"
+	"kumo/internal/errs"
 )
 
 // These tests run the data path for real on loopback, with plain Go
@@ -491,5 +492,16 @@ func TestCloseEndsEverything(t *testing.T) {
 	wg.Wait()
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Fatal("listener still open after Close")
+	}
+}
+
+func TestTargetsOutsideLoopbackNeedANamespace(t *testing.T) {
+	lb, _ := startLB(t, Config{}, clock.Real{})
+	err := lb.Register(Target{ID: "10.77.0.5:80", Addr: netip.MustParseAddr("10.77.0.5"), Port: 80})
+	if !errors.Is(err, errs.InvalidParameter) {
+		t.Fatalf("a private address without a namespace: %v", err)
+	}
+	if err := lb.Register(Target{ID: "10.77.0.5:80", Addr: netip.MustParseAddr("10.77.0.5"), Port: 80, Netns: "kumo-lb-test-none"}); err != nil {
+		t.Fatalf("with a namespace: %v", err)
 	}
 }
