@@ -210,13 +210,14 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	listed := make([]string, len(list))
-	for i, in := range list {
-		listed[i] = in.ID
-	}
 	// Tag filters need the tags before the page is cut: read them for
 	// every instance listed, in one query.
-	tagsOf, err := s.tags.Of(c.ctx, c.account, listed)
+	var tagsOf map[string][]tags.Tag
+	if len(ids) > 0 {
+		tagsOf, err = s.tags.Of(c.ctx, c.account, ids)
+	} else {
+		tagsOf, err = s.tags.OfType(c.ctx, c.account, tags.Instance)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -234,10 +235,7 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 		}
 	}
 	items, next := paginate(page, matched, func(r ec2Reservation) string { return r.ID })
-	return struct {
-		Reservations ec2query.List[ec2Reservation] `xml:"reservationSet"`
-		NextToken    string                        `xml:"nextToken,omitempty"`
-	}{items, next}, nil
+	return describeInstancesResult{items, next}, nil
 }
 
 // instanceFields are the DescribeInstances filters.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"strconv"
+
+	"kumo/api/ec2query"
 )
 
 // DescribeInstances answers up to a thousand instances at once, and
@@ -88,14 +90,38 @@ func (v ec2Instance) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 func (r ec2Reservation) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 	var b bytes.Buffer
 	b.Grow(1024 * len(r.Instances))
-	xmlText(&b, "reservationId", r.ID)
-	xmlText(&b, "ownerId", r.OwnerID)
+	r.appendXML(&b)
+	return e.EncodeElement(rawXML{b.Bytes()}, start)
+}
+
+func (r ec2Reservation) appendXML(b *bytes.Buffer) {
+	xmlText(b, "reservationId", r.ID)
+	xmlText(b, "ownerId", r.OwnerID)
 	b.WriteString("<groupSet></groupSet><instancesSet>")
 	for _, in := range r.Instances {
 		b.WriteString("<item>")
-		in.appendXML(&b)
+		in.appendXML(b)
 		b.WriteString("</item>")
 	}
 	b.WriteString("</instancesSet>")
-	return e.EncodeElement(rawXML{b.Bytes()}, start)
+}
+
+// describeInstancesResult is DescribeInstances' answer, written straight
+// into the response's buffer.
+type describeInstancesResult struct {
+	Reservations ec2query.List[ec2Reservation] `xml:"reservationSet"`
+	NextToken    string                        `xml:"nextToken,omitempty"`
+}
+
+func (d describeInstancesResult) AppendXML(b *bytes.Buffer) {
+	b.WriteString("<reservationSet>")
+	for _, r := range d.Reservations {
+		b.WriteString("<item>")
+		r.appendXML(b)
+		b.WriteString("</item>")
+	}
+	b.WriteString("</reservationSet>")
+	if d.NextToken != "" {
+		xmlText(b, "nextToken", d.NextToken)
+	}
 }

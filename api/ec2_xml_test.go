@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/xml"
 	"testing"
 	"time"
@@ -54,5 +55,21 @@ func TestInstanceXMLFollowsItsTags(t *testing.T) {
 	}
 	if string(got) != string(want) {
 		t.Fatalf("hand-written:\n%s\nfrom the tags:\n%s", got, want)
+	}
+	for _, next := range []string{"", "page<2>"} {
+		d := describeInstancesResult{Reservations: ec2query.List[ec2Reservation]{r, r}, NextToken: next}
+		var b bytes.Buffer
+		d.AppendXML(&b)
+		type reflectedResult describeInstancesResult
+		want, err := xml.Marshal(struct {
+			reflectedResult
+			XMLName struct{} `xml:"r"`
+		}{reflectedResult: reflectedResult(d)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := "<r>" + b.String() + "</r>"; got != string(want) {
+			t.Fatalf("hand-written:\n%s\nfrom the tags:\n%s", got, want)
+		}
 	}
 }

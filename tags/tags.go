@@ -17,6 +17,7 @@ package tags
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -111,14 +112,30 @@ func New(st *store.Store, resources map[string]Resources) *Service {
 // Of returns the tags of owner's resources by resource id, each list in
 // the order of keys; a resource without tags is left out.
 func (s *Service) Of(ctx context.Context, owner string, resourceIDs []string) (map[string][]Tag, error) {
-	out := map[string][]Tag{}
 	if len(resourceIDs) == 0 {
-		return out, nil
+		return map[string][]Tag{}, nil
 	}
-	rows, err := s.store.Tags(ctx, owner, store.TagFilter{ResourceIDs: resourceIDs})
+	return s.byResource(ctx, owner, store.TagFilter{ResourceIDs: resourceIDs})
+}
+
+// OfType returns the tags of all owner's resources of a type (Instance),
+// as Of does: a listing of every instance asks for this rather than
+// naming a thousand ids.
+func (s *Service) OfType(ctx context.Context, owner, resourceType string) (map[string][]Tag, error) {
+	for _, p := range prefixes {
+		if p.typ == resourceType {
+			return s.byResource(ctx, owner, store.TagFilter{IDPrefixes: []string{p.prefix}})
+		}
+	}
+	return nil, fmt.Errorf("tags: no resource type %q", resourceType)
+}
+
+func (s *Service) byResource(ctx context.Context, owner string, f store.TagFilter) (map[string][]Tag, error) {
+	rows, err := s.store.Tags(ctx, owner, f)
 	if err != nil {
 		return nil, err
 	}
+	out := map[string][]Tag{}
 	for _, r := range rows {
 		out[r.ResourceID] = append(out[r.ResourceID], Tag{Key: r.Key, Value: r.Value})
 	}

@@ -164,6 +164,13 @@ func TestCreateDescribeDelete(t *testing.T) {
 	if err != nil || len(of) != 1 || len(of[i2]) != 3 || of[i2][0] != (tags.Tag{Key: "Name", Value: "db"}) {
 		t.Fatalf("Of: %v %v", of, err)
 	}
+	all, err := s.OfType(ctx, "alice", tags.Instance)
+	if err != nil || len(all) != 2 || len(all[i1]) != 2 || len(all[i2]) != 3 || all[i3] != nil {
+		t.Fatalf("OfType: %v %v", all, err)
+	}
+	if _, err := s.OfType(ctx, "alice", "volume"); err == nil {
+		t.Fatal("OfType of a type without tags: no error")
+	}
 
 	queries := []struct {
 		name string

@@ -32,15 +32,53 @@ var ReturnTrue = struct {
 // The document is built before anything is sent, so a body that cannot be
 // encoded is answered with InternalError and its error returned for the log.
 func Write(w http.ResponseWriter, action, requestID string, body any) error {
-	doc, err := marshal(action, requestID, body)
-	if err != nil {
+	b := document()
+	defer recycle(b)
+	if err := marshal(b, action, requestID, body); err != nil {
 		WriteError(w, requestID, InternalError())
 		return err
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(doc)
+	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// documents keeps a few buffers answers are built in: a listing of a
+// thousand instances is a megabyte, and faulting in fresh memory for it on
+// every request cost more than writing the XML. Not a sync.Pool: the
+// collector empties those, and these answers make it run often.
+var documents = make(chan *bytes.Buffer, 4)
+
+// maxKept bounds the buffers put back, so one huge answer does not stay
+// resident for good.
+const maxKept = 8 << 20
+
+func document() *bytes.Buffer {
+	select {
+	case b := <-documents:
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
+
+func recycle(b *bytes.Buffer) {
+	if b.Cap() > maxKept {
+		return
+	}
+	b.Reset()
+	select {
+	case documents <- b:
+	default:
+	}
+}
+
+// Appender is a body that writes its own members, escaped as encoding/xml
+// escapes: for the answers too large for encoding/xml's reflection to keep
+// up with (DescribeInstances of a thousand instances).
+type Appender interface {
+	AppendXML(b *bytes.Buffer)
 }
 
 // marshal builds the whole document in one buffer: the envelope's start and
@@ -48,25 +86,27 @@ func Write(w http.ResponseWriter, action, requestID string, body any) error {
 // throwaway element whose tags are cut out in place. A listing of a
 // thousand instances is a megabyte; building it in pieces and joining
 // them copied it three times over.
-func marshal(action, requestID string, body any) ([]byte, error) {
+func marshal(b *bytes.Buffer, action, requestID string, body any) error {
 	if !validAction(action) {
-		return nil, fmt.Errorf("ec2query: %q cannot name a response", action)
+		return fmt.Errorf("ec2query: %q cannot name a response", action)
 	}
-	var b bytes.Buffer
-	b.Grow(4 << 10)
 	b.WriteString(xml.Header)
 	b.WriteString("<" + action + `Response xmlns="` + Namespace + `"><requestId>`)
-	xml.EscapeText(&b, []byte(requestID))
+	xml.EscapeText(b, []byte(requestID))
 	b.WriteString("</requestId>")
-	if err := members(&b, body); err != nil {
-		return nil, fmt.Errorf("ec2query: encoding the %s response: %w", action, err)
+	if err := members(b, body); err != nil {
+		return fmt.Errorf("ec2query: encoding the %s response: %w", action, err)
 	}
 	b.WriteString("</" + action + "Response>")
-	return b.Bytes(), nil
+	return nil
 }
 
 // members appends the encoding of body's members, body being a struct.
 func members(b *bytes.Buffer, body any) error {
+	if a, ok := body.(Appender); ok {
+		a.AppendXML(b)
+		return nil
+	}
 	v := reflect.ValueOf(body)
 	for v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()
