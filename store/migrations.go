@@ -138,6 +138,47 @@ CREATE TABLE key_pairs (
 
 ALTER TABLE instances ADD COLUMN key_name TEXT NOT NULL DEFAULT '';
 `,
+	6: `
+CREATE TABLE metric_series (
+	id         INTEGER PRIMARY KEY,
+	namespace  TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	dimensions TEXT NOT NULL,
+	UNIQUE (namespace, name, dimensions)
+);
+
+-- Samples at the finest resolution, keyed by time first: a round of
+-- samples of every series is appended together, dirtying a few pages
+-- rather than one per series. No foreign key: checking one when a series
+-- is deleted would read the whole table.
+CREATE TABLE metric_samples (
+	ts        INTEGER NOT NULL,
+	series_id INTEGER NOT NULL,
+	sum       REAL NOT NULL,
+	min       REAL NOT NULL,
+	max       REAL NOT NULL,
+	count     INTEGER NOT NULL,
+	PRIMARY KEY (ts, series_id)
+) WITHOUT ROWID;
+
+-- Rolled-up points, keyed by series first so that a query reads one
+-- series' range; rollup and expiry reach every series through the same key.
+CREATE TABLE metric_points (
+	series_id  INTEGER NOT NULL REFERENCES metric_series(id),
+	resolution INTEGER NOT NULL,
+	ts         INTEGER NOT NULL,
+	sum        REAL NOT NULL,
+	min        REAL NOT NULL,
+	max        REAL NOT NULL,
+	count      INTEGER NOT NULL,
+	PRIMARY KEY (series_id, resolution, ts)
+) WITHOUT ROWID;
+
+CREATE TABLE metric_rollups (
+	resolution INTEGER PRIMARY KEY,
+	done_until INTEGER NOT NULL
+);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -2,7 +2,8 @@
 // control plane: domains are records in a map, power changes happen at once,
 // and knobs inject the failures a real host produces (errors, guests that
 // ignore ACPI, QEMU dying) and play the guest's side of its channels. It
-// also implements the optional MemorySnapshotter and ChannelWriter.
+// also implements the optional MemorySnapshotter, ChannelWriter and
+// StatsReader.
 //
 // It owns nothing but that simulation. It must not know about instances,
 // images or anything else in kumo beyond package hypervisor, so that tests
@@ -62,10 +63,11 @@ type domain struct {
 	spec  hypervisor.Spec
 	uuid  string
 	state hypervisor.PowerState
-	// Of the current run only: the channels the guest has open, and the
-	// image it was restored from.
+	// Of the current run only: the channels the guest has open, the image
+	// it was restored from and its counters (see AddStats).
 	connected    map[string]bool
 	restoredFrom string
+	stats        hypervisor.DomainStats
 }
 
 // powerOff ends the current run; the guest's open channels go with it.
@@ -73,6 +75,7 @@ func (dom *domain) powerOff() {
 	dom.state = hypervisor.PowerShutoff
 	dom.connected = nil
 	dom.restoredFrom = ""
+	dom.stats = hypervisor.DomainStats{}
 }
 
 // New returns an empty fake host.

@@ -12,6 +12,7 @@ var failOps = map[string]bool{
 	"destroy": true, "undefine": true, "inspect": true, "list": true,
 	"host": true, "network": true, "events": true,
 	"save": true, "restore": true, "channel-connected": true, "write-channel": true,
+	"domain-stats": true,
 }
 
 // FailNext makes the next call of op return err without doing anything.
