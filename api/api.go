@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -36,6 +37,8 @@ type Server struct {
 	zone      string
 	keyPairs  *keypairs.Service
 	tags      *tags.Service
+	throttle  *throttle
+	metrics   MetricsReader
 }
 
 // Options tune the API.
@@ -52,6 +55,12 @@ type Options struct {
 	// Tags serves the EC2 tag actions and the tags of instances; the EC2
 	// API needs it.
 	Tags *tags.Service
+	// Throttle limits each account's EC2 request rate; the zero value
+	// does not limit.
+	Throttle Throttle
+	// Metrics answers GET /api/v1/instances/:id/metrics; without it that
+	// endpoint answers 404.
+	Metrics MetricsReader
 }
 
 // New returns the HTTP handler of the API.
@@ -67,7 +76,8 @@ func New(inst *instances.Service, im *images.Service, lbs *manager.Manager, log 
 	}
 	s := &Server{instances: inst, images: im, lbs: lbs, log: log, maxUpload: opts.MaxUpload,
 		ec2Auth: opts.EC2Auth, region: opts.Region, zone: opts.Zone, keyPairs: opts.KeyPairs,
-		tags: opts.Tags}
+		tags: opts.Tags, throttle: newThrottle(opts.Throttle, time.Now),
+		metrics: opts.Metrics}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

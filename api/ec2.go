@@ -113,6 +113,9 @@ func (s *Server) ec2(c echo.Context) error {
 	if !ok {
 		return s.ec2Error(c, id, q.Action, ec2query.InvalidAction(q.Action))
 	}
+	if !s.throttle.allow(account, q.Action) {
+		return s.ec2Error(c, id, q.Action, ec2query.RequestLimitExceeded())
+	}
 	body, err := action(s, &ec2Call{ctx: c.Request().Context(), req: q, account: account, host: c.Request().Host})
 	if err != nil {
 		return s.ec2Error(c, id, q.Action, err)

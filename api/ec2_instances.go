@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,9 @@ type ec2Instance struct {
 	Virt        string                `xml:"virtualizationType"`
 	StateReason *ec2StateReason       `xml:"stateReason,omitempty"`
 	Tags        ec2query.List[ec2Tag] `xml:"tagSet,omitempty"`
+	// Reservation is written by the reservation holding the instance;
+	// the reservation-id filter reads it here.
+	Reservation string `xml:"-"`
 }
 
 type ec2Placement struct {
@@ -60,12 +64,13 @@ type ec2Monitoring struct {
 	State string `xml:"state"`
 }
 
-func (s *Server) ec2InstanceOf(in instances.Instance, index int, tagged []tags.Tag) ec2Instance {
+func (s *Server) ec2InstanceOf(in instances.Instance, tagged []tags.Tag) ec2Instance {
 	v := ec2Instance{
-		ID: in.ID, ImageID: in.ImageID, State: ec2StateOf(in.State), LaunchIndex: index, Type: in.Type.Name,
+		ID: in.ID, ImageID: in.ImageID, State: ec2StateOf(in.State), LaunchIndex: in.LaunchIndex, Type: in.Type.Name,
 		LaunchTime: ec2query.Time(in.LaunchedAt), Placement: ec2Placement{Zone: s.zone, Tenancy: "default"},
 		Monitoring: ec2Monitoring{State: "disabled"}, PrivateIP: in.PrivateIP, Arch: "x86_64",
 		RootType: "ebs", RootName: "/dev/vda", Hypervisor: "kvm", Virt: "hvm", KeyName: in.KeyName,
+		Reservation: in.ReservationID,
 	}
 	if in.PrivateIP != "" {
 		v.PrivateDNS = in.ID + "." + s.region + ".compute.internal"
@@ -83,11 +88,6 @@ func (s *Server) ec2InstanceOf(in instances.Instance, index int, tagged []tags.T
 	}
 	return v
 }
-
-// reservationOf names the reservation an instance belongs to. Instances
-// record none yet, so each is its own reservation, under a stable id
-// derived from the instance's.
-func reservationOf(id string) string { return "r-" + strings.TrimPrefix(id, "i-") }
 
 type ec2Reservation struct {
 	ID        string                     `xml:"reservationId"`
@@ -140,7 +140,7 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 		return nil, ec2query.InvalidParameterValue("Invalid availability zone: [%s]", zone)
 	}
 	keyName, _ := q.OptionalString("KeyName")
-	q.OptionalString("ClientToken")
+	token, _ := q.OptionalString("ClientToken")
 	err = c.finish(func() error {
 		if _, ok := instances.LookupType(typ); !ok {
 			return ec2query.InvalidParameterValue("Invalid value '%s' for InstanceType.", typ)
@@ -158,14 +158,14 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	}
 	launched, err := s.instances.For(c.account).Run(c.ctx, instances.RunRequest{
 		Image: image, Type: typ, MinCount: minCount, MaxCount: maxCount, Tags: launchTags, UserData: userData,
-		KeyName: keyName,
+		KeyName: keyName, ClientToken: token,
 	})
 	if err != nil {
 		return nil, err
 	}
-	r := ec2Reservation{ID: reservationOf(launched[0].ID), OwnerID: c.account}
-	for i, in := range launched {
-		r.Instances = append(r.Instances, s.ec2InstanceOf(in, i, launchTags))
+	r := ec2Reservation{ID: launched[0].ReservationID, OwnerID: c.account}
+	for _, in := range launched {
+		r.Instances = append(r.Instances, s.ec2InstanceOf(in, launchTags))
 	}
 	return r, nil
 }
@@ -221,9 +221,9 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var matched []ec2Reservation
+	var matched []ec2Instance
 	for _, in := range list {
-		v := s.ec2InstanceOf(in, 0, tagsOf[in.ID])
+		v := s.ec2InstanceOf(in, tagsOf[in.ID])
 		ok := true
 		if len(filters) > 0 {
 			if ok, err = matchAll(filters, instanceFields(v)); err != nil {
@@ -231,10 +231,21 @@ func (s *Server) ec2DescribeInstances(c *ec2Call) (any, error) {
 			}
 		}
 		if ok {
-			matched = append(matched, ec2Reservation{ID: reservationOf(in.ID), OwnerID: c.account, Instances: ec2query.List[ec2Instance]{v}})
+			matched = append(matched, v)
 		}
 	}
-	items, next := paginate(page, matched, func(r ec2Reservation) string { return r.ID })
+	// MaxResults counts instances, as EC2's does: pages are cut in a list
+	// of instances ordered by reservation, then each page is grouped.
+	page1, next := paginate(page, matched, func(v ec2Instance) string {
+		return fmt.Sprintf("%s/%04d/%s", v.Reservation, v.LaunchIndex, v.ID)
+	})
+	var items ec2query.List[ec2Reservation]
+	for _, v := range page1 {
+		if len(items) == 0 || items[len(items)-1].ID != v.Reservation {
+			items = append(items, ec2Reservation{ID: v.Reservation, OwnerID: c.account})
+		}
+		items[len(items)-1].Instances = append(items[len(items)-1].Instances, v)
+	}
 	return describeInstancesResult{items, next}, nil
 }
 
@@ -258,7 +269,7 @@ func instanceFields(v ec2Instance) map[string]func() []string {
 		"private-ip-address":  value(v.PrivateIP),
 		"private-dns-name":    value(v.PrivateDNS),
 		"availability-zone":   value(v.Placement.Zone),
-		"reservation-id":      value(reservationOf(v.ID)),
+		"reservation-id":      value(v.Reservation),
 		"architecture":        value(v.Arch),
 		"key-name":            value(v.KeyName),
 		"tag-key":             tags(func(t ec2Tag) string { return t.Key }),

@@ -251,7 +251,9 @@ func TestEC2TagFilters(t *testing.T) {
 		}
 		var got []string
 		for _, r := range out.Reservations {
-			got = append(got, aws.ToString(r.Instances[0].InstanceId))
+			for _, in := range r.Instances {
+				got = append(got, aws.ToString(in.InstanceId))
+			}
 		}
 		slices.Sort(got)
 		want := slices.Sorted(slices.Values(tc.want))

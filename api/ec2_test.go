@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
@@ -202,7 +203,7 @@ func TestEC2InstanceLifecycleWithTheSDK(t *testing.T) {
 		{Name: aws.String("tag:Name"), Values: []string{"w*"}},
 		{Name: aws.String("instance-state-name"), Values: []string{"running", "stopped"}},
 	}})
-	if err != nil || len(named.Reservations) != 3 || named.Reservations[0].Instances[0].Tags[0].Value == nil {
+	if err != nil || len(named.Reservations) != 1 || len(named.Reservations[0].Instances) != 3 || named.Reservations[0].Instances[0].Tags[0].Value == nil {
 		t.Fatalf("filtered: %+v %v", named, err)
 	}
 	none, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
@@ -347,7 +348,11 @@ func TestEC2TenantsSeeOnlyTheirOwn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(out.Reservations)
+		n := 0
+		for _, r := range out.Reservations {
+			n += len(r.Instances)
+		}
+		return n
 	}
 	if count(alice) != 2 || count(bob) != 2 {
 		t.Fatalf("each should see its own two: alice %d, bob %d", count(alice), count(bob))
@@ -401,5 +406,58 @@ func TestEC2TenantsSeeOnlyTheirOwn(t *testing.T) {
 	}
 	if st := own.Reservations[0].Instances[0].State.Name; st != ec2types.InstanceStateNamePending && st != ec2types.InstanceStateNameRunning {
 		t.Fatalf("bob's own instance is %s after refused requests", st)
+	}
+}
+
+func TestEC2RunInstancesClientToken(t *testing.T) {
+	client, _, imageID := newEC2(t)
+	ctx := context.Background()
+	in := &ec2.RunInstancesInput{ImageId: aws.String(imageID), InstanceType: ec2types.InstanceTypeT2Nano,
+		MinCount: aws.Int32(2), MaxCount: aws.Int32(2), ClientToken: aws.String("web-rollout-7")}
+	first, err := client.RunInstances(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := client.RunInstances(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(again.ReservationId) != aws.ToString(first.ReservationId) || !strings.HasPrefix(aws.ToString(first.ReservationId), "r-") ||
+		aws.ToString(again.Instances[1].InstanceId) != aws.ToString(first.Instances[1].InstanceId) || aws.ToInt32(first.Instances[1].AmiLaunchIndex) != 1 {
+		t.Fatalf("a retry must answer the first launch: %+v then %+v", first.Instances, again.Instances)
+	}
+	in.InstanceType = ec2types.InstanceTypeT2Micro
+	if _, err := client.RunInstances(ctx, in); apiCode(err) != "IdempotentParameterMismatch" {
+		t.Fatalf("same token, other type: %v", err)
+	}
+	out, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	if err != nil || len(out.Reservations) != 1 || len(out.Reservations[0].Instances) != 2 ||
+		aws.ToString(out.Reservations[0].ReservationId) != aws.ToString(first.ReservationId) {
+		t.Fatalf("one launch is one reservation of two: %+v, %v", out.Reservations, err)
+	}
+	byReservation, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("reservation-id"), Values: []string{aws.ToString(first.ReservationId)}}}})
+	if err != nil || len(byReservation.Reservations) != 1 {
+		t.Fatalf("reservation-id filter: %+v, %v", byReservation, err)
+	}
+}
+
+func TestEC2ThrottlesPerAccount(t *testing.T) {
+	srv, _, _ := newTestAPIWith(t, Options{MaxUpload: 1 << 20, EC2Auth: keyIsAccount{},
+		Throttle: Throttle{Describe: Bucket{Size: 2, Refill: 0.001}}})
+	ctx := context.Background()
+	alice, bob := clientFor(srv, "ALICE"), clientFor(srv, "BOB")
+	for i := range 2 {
+		if _, err := alice.DescribeRegions(ctx, &ec2.DescribeRegionsInput{}); err != nil {
+			t.Fatalf("request %d within the bucket: %v", i, err)
+		}
+	}
+	_, err := alice.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	var re *awshttp.ResponseError
+	if apiCode(err) != "RequestLimitExceeded" || !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusServiceUnavailable {
+		t.Fatalf("third request: %v, want RequestLimitExceeded with 503", err)
+	}
+	if _, err := bob.DescribeRegions(ctx, &ec2.DescribeRegionsInput{}); err != nil {
+		t.Fatalf("another account's bucket is its own: %v", err)
 	}
 }

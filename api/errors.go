@@ -27,6 +27,7 @@ var errorCodes = []struct {
 }{
 	{instances.ErrNotFound, http.StatusNotFound, "InvalidInstanceID.NotFound"},
 	{instances.ErrMalformed, http.StatusBadRequest, "InvalidInstanceID.Malformed"},
+	{instances.ErrTokenMismatch, http.StatusBadRequest, "IdempotentParameterMismatch"},
 	{images.ErrNotFound, http.StatusNotFound, "InvalidAMIID.NotFound"},
 	{images.ErrMalformed, http.StatusBadRequest, "InvalidAMIID.Malformed"},
 	{images.ErrInUse, http.StatusConflict, "InvalidAMIID.InUse"},

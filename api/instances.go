@@ -142,7 +142,8 @@ func (s *Server) createImage(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	im, err := s.instances.CreateImage(c.Request().Context(), c.Param("id"), req.Name, req.Description)
+	im, err := s.instances.CreateImage(c.Request().Context(), c.Param("id"),
+		instances.ImageRequest{Name: req.Name, Description: req.Description})
 	if err != nil {
 		return err
 	}

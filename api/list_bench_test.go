@@ -49,7 +49,7 @@ func benchAPI(b *testing.B, n int, owner string, opts Options) (*httptest.Server
 		names[i] = store.Tag{ResourceID: r.ID, Key: "Name", Value: r.Name}
 	}
 	pool := store.Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/20")}
-	if _, err := st.CreateInstances(ctx, pool, 0, rows, names...); err != nil {
+	if _, err := st.CreateInstances(ctx, store.Launch{Pool: pool, Instances: rows, Tags: names}); err != nil {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -42,6 +42,7 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/terminate", Handler: s.instanceAction},
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/image", Handler: s.createImage},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/console", Handler: s.consoleOutput},
+		{Method: http.MethodGet, Path: "/api/v1/instances/:id/metrics", Handler: instanceMetrics(s.instances, s.metrics)},
 
 		{Method: http.MethodGet, Path: "/api/v1/load-balancers", Handler: s.listLoadBalancers},
 		{Method: http.MethodPost, Path: "/api/v1/load-balancers", Handler: s.createLoadBalancer},

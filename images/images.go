@@ -28,6 +28,9 @@ var (
 	ErrMalformed = errors.New("malformed image id")
 	ErrInUse     = errors.New("image in use")
 	ErrDuplicate = errors.New("duplicate image name")
+	// ErrNotOwner is a change to an image the caller may use but does not
+	// own (the cloud's own images).
+	ErrNotOwner = errors.New("not the image's owner")
 )
 
 // Image states.
@@ -68,6 +71,7 @@ type RegisterRequest struct {
 	DiskFormat     string
 	Cmdline        string
 	SourceInstance string
+	Owner          string // the registering account; "" for the cloud's own
 }
 
 // Register validates req and records the image.
@@ -83,6 +87,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (store.Imag
 		ID: ids.New("ami"), Name: req.Name, Description: req.Description, State: StateAvailable,
 		Kernel: req.Kernel, Initrd: req.Initrd, Disk: req.Disk, DiskFormat: req.DiskFormat,
 		Cmdline: req.Cmdline, SizeBytes: size, SourceInstance: req.SourceInstance, CreatedAt: s.clock.Now(),
+		Owner: req.Owner,
 	}
 	if err := s.store.InsertImage(ctx, im); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
@@ -155,23 +160,10 @@ func (s *Service) Get(ctx context.Context, id string) (store.Image, error) {
 	return im, err
 }
 
-// Resolve finds an available image by id or by name.
+// Resolve finds an available image by id or by name, among the cloud's
+// own images.
 func (s *Service) Resolve(ctx context.Context, ref string) (store.Image, error) {
-	if strings.HasPrefix(ref, "ami-") {
-		im, err := s.Get(ctx, ref)
-		if err == nil && im.State != StateAvailable {
-			return store.Image{}, errs.New(ErrNotFound, "the image %s is %s", ref, im.State)
-		}
-		return im, err
-	}
-	if ref == "" {
-		return store.Image{}, errs.New(errs.MissingParameter, "an image id or name is required")
-	}
-	im, err := s.store.ImageByName(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Image{}, errs.New(ErrNotFound, "no available image is named %q", ref)
-	}
-	return im, err
+	return s.For("").Resolve(ctx, ref)
 }
 
 // List returns the available images.

@@ -30,6 +30,8 @@ import (
 var (
 	ErrNotFound  = errors.New("instance not found")
 	ErrMalformed = errors.New("malformed instance id")
+	// ErrTokenMismatch is a client token reused with another request.
+	ErrTokenMismatch = errors.New("client token reused with other parameters")
 )
 
 // Config tunes the service; zero fields take the defaults below.
@@ -52,6 +54,9 @@ type Config struct {
 	ResyncInterval time.Duration
 	// MaxInstances caps live (not terminated) instances.
 	MaxInstances int
+	// MaxPerOwner caps one account's live instances, as EC2's instance
+	// limit does.
+	MaxPerOwner int
 }
 
 func (c *Config) setDefaults() {
@@ -75,6 +80,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxInstances == 0 {
 		c.MaxInstances = 64
+	}
+	if c.MaxPerOwner == 0 {
+		c.MaxPerOwner = 32
 	}
 }
 
@@ -104,6 +112,7 @@ type Service struct {
 	lastAnswer      map[string]time.Time
 	rebootedAt      map[string]time.Time // last reboot event seen, by instance
 	stateHooks      []func(id string, state State)
+	watchers        map[string]map[chan State]bool // by instance, for actions that wait
 }
 
 // New returns a service. Call Start to reconcile and begin watching events.
@@ -115,6 +124,7 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 		disks: disks{dir: cfg.DataDir},
 		ctx:   ctx, cancel: cancel,
 		locks: map[string]*sync.Mutex{}, queued: map[string]bool{}, forced: map[string]bool{},
+		watchers: map[string]map[chan State]bool{},
 		building: map[string]bool{}, failedTemplates: map[string]bool{}, watching: map[string]bool{},
 		lastAnswer: map[string]time.Time{}, rebootedAt: map[string]time.Time{},
 	}

@@ -31,10 +31,10 @@ func TestReconcileAfterCrash(t *testing.T) {
 	}
 	// Crashed right after recording a launch.
 	pool := store.Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/24"), Reserved: []netip.Addr{netip.MustParseAddr("10.77.0.1")}}
-	rows, err := e.store.CreateInstances(ctx, pool, 0, []store.Instance{{
+	rows, err := e.store.CreateInstances(ctx, store.Launch{Pool: pool, Instances: []store.Instance{{
 		ID: "i-0000000000000abcd", ImageID: e.imageID, Type: "t2.nano", State: "pending", Host: "local",
 		MAC: "52:54:00:aa:bb:cc", LaunchedAt: e.clock.Now(), UpdatedAt: e.clock.Now(),
-	}})
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,13 @@ package instances
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -36,12 +40,44 @@ type RunRequest struct {
 	// Tags are given to every instance. An instance's name is its Name
 	// tag: a Name tag names the instances, and Name tags them.
 	Tags []tags.Tag
+	// ClientToken makes the launch idempotent: run again with the same
+	// token and request, it answers the instances of the first launch.
+	ClientToken string
+}
+
+// maxClientToken is EC2's limit on a client token's length.
+const maxClientToken = 64
+
+// hash fingerprints what req asks for, to tell a retry from another
+// request reusing its client token.
+func (req RunRequest) hash() string {
+	h := sha256.New()
+	field := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	field(req.Image)
+	field(req.Type)
+	field(strconv.Itoa(req.MinCount))
+	field(strconv.Itoa(req.MaxCount))
+	field(req.Name)
+	field(string(req.UserData))
+	field(req.KeyName)
+	for _, t := range req.Tags {
+		field(t.Key)
+		field(t.Value)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Run validates req, records the new instances as pending and starts
 // launching them. It launches as many as the limit allows between MinCount
 // and MaxCount, or none.
 func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
+	if req.ClientToken != "" {
+		// A retry gets the first launch's answer even if its image has
+		// gone since: check the token before anything else.
+		if done, err := s.launchOf(ctx, req); done != nil || err != nil {
+			return done, err
+		}
+	}
 	typ, err := s.validateRun(req)
 	if err != nil {
 		return nil, err
@@ -49,7 +85,7 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	if req.Name, req.Tags, err = nameAndTags(req); err != nil {
 		return nil, err
 	}
-	im, err := s.images.Resolve(ctx, req.Image)
+	im, err := s.images.For(req.Owner).Resolve(ctx, req.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -63,24 +99,39 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	}
 	count := req.MaxCount
 	// A first guess at how many fit; CreateInstances checks for real.
-	if live, err := s.store.LiveInstances(ctx); err == nil {
-		if room := s.cfg.MaxInstances - live; room < count {
+	all, errAll := s.store.LiveInstances(ctx)
+	owned, errOwned := s.store.LiveInstancesOf(ctx, req.Owner)
+	if errAll == nil && errOwned == nil {
+		if room := min(s.cfg.MaxInstances-all, s.cfg.MaxPerOwner-owned); room < count {
 			count = max(room, req.MinCount)
 		}
 	}
 	now := s.clock.Now()
+	reservation := ids.New("r")
 	rows := make([]store.Instance, count)
 	for i := range rows {
 		rows[i] = store.Instance{
-			ID: ids.New("i"), Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
+			ID: ids.New("i"), ReservationID: reservation, LaunchIndex: i, Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
 			Host: s.cfg.Host, MAC: randomMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
 		}
 	}
-	created, err := s.store.CreateInstances(ctx, pool, s.cfg.MaxInstances, rows, tagRows(rows, req.Tags)...)
+	launch := store.Launch{Pool: pool, Instances: rows, Tags: tagRows(rows, req.Tags),
+		MaxLive: s.cfg.MaxInstances, MaxOwned: s.cfg.MaxPerOwner}
+	if req.ClientToken != "" {
+		launch.Token = store.ClientToken{Owner: req.Owner, Token: req.ClientToken, RequestHash: req.hash(),
+			ReservationID: reservation, CreatedAt: now}
+	}
+	created, err := s.store.CreateInstances(ctx, launch)
 	switch {
+	case errors.Is(err, store.ErrTokenUsed):
+		// Another launch with the token won the race: answer as a retry.
+		return s.launchOf(ctx, req)
 	case errors.Is(err, store.ErrLimit):
 		return nil, errs.New(errs.InstanceLimit,
 			"you have requested more instances (%d) than your current instance limit of %d allows", req.MinCount, s.cfg.MaxInstances)
+	case errors.Is(err, store.ErrOwnerLimit):
+		return nil, errs.New(errs.InstanceLimit,
+			"you have requested more instances (%d) than your account's instance limit of %d allows", req.MinCount, s.cfg.MaxPerOwner)
 	case errors.Is(err, store.ErrExhausted):
 		return nil, errs.New(errs.InsufficientSpace, "the network %s has no free address for %d more instance(s)", net.Name, count)
 	case errors.Is(err, store.ErrNotFound):
@@ -94,6 +145,34 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 		out[i] = view(r)
 		s.changed(r.ID, Pending)
 		s.kick(r.ID)
+	}
+	return out, nil
+}
+
+// launchOf answers a launch retried with its client token: the instances
+// of the first launch as they are now, or nil when the token is new.
+func (s *Service) launchOf(ctx context.Context, req RunRequest) ([]Instance, error) {
+	if len(req.ClientToken) > maxClientToken || strings.IndexFunc(req.ClientToken, func(r rune) bool { return r < 0x20 || r > 0x7e }) >= 0 {
+		return nil, errs.New(errs.InvalidParameter, "the client token must be at most %d printable ASCII characters", maxClientToken)
+	}
+	tok, err := s.store.ClientTokenOf(ctx, req.Owner, req.ClientToken)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tok.RequestHash != req.hash() {
+		return nil, errs.New(ErrTokenMismatch, "the client token %q was used with other parameters", req.ClientToken)
+	}
+	rows, err := s.store.Instances(ctx, store.InstanceFilter{Owner: req.Owner, Reservation: tok.ReservationID})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(rows, func(a, b store.Instance) int { return a.LaunchIndex - b.LaunchIndex })
+	out := make([]Instance, len(rows))
+	for i, r := range rows {
+		out[i] = view(r)
 	}
 	return out, nil
 }

@@ -70,6 +70,14 @@ func (v Scoped) Terminate(ctx context.Context, ids []string) ([]StateChange, err
 	return v.s.Terminate(ctx, ids)
 }
 
+// CreateImage saves one of the account's instances as an image it owns.
+func (v Scoped) CreateImage(ctx context.Context, id string, req ImageRequest) (store.Image, error) {
+	if err := v.own(ctx, []string{id}); err != nil {
+		return store.Image{}, err
+	}
+	return v.s.CreateImage(ctx, id, req)
+}
+
 // own checks that every id names one of the account's instances. An
 // instance never changes owner, so the check cannot go stale before the
 // action it guards.

@@ -241,13 +241,12 @@ func TestCreateImageFromStoppedInstance(t *testing.T) {
 	ctx := context.Background()
 	id := e.run(1)[0].ID
 	e.waitState(id, Running)
-	var ise *IncorrectStateError
-	if _, err := e.svc.CreateImage(ctx, id, "snap", ""); !errors.As(err, &ise) {
-		t.Fatalf("image of running instance: %v", err)
+	if _, err := e.svc.CreateImage(ctx, id, ImageRequest{Name: "snap", NoReboot: true}); !errors.Is(err, errs.InvalidParameter) {
+		t.Fatalf("image of a running instance without a reboot: %v", err)
 	}
 	e.svc.Stop(ctx, []string{id}, false)
 	e.waitState(id, Stopped)
-	im, err := e.svc.CreateImage(ctx, id, "snap", "saved")
+	im, err := e.svc.CreateImage(ctx, id, ImageRequest{Name: "snap", Description: "saved"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,4 +261,40 @@ func TestCreateImageFromStoppedInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitState(out[0].ID, Running)
+}
+
+func TestCreateImageOfRunningInstanceStopsAndRestartsIt(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id := e.svc.For("alice")
+	out, err := id.Run(ctx, RunRequest{Image: e.imageID, Type: "t2.nano", MinCount: 1, MaxCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitState(out[0].ID, Running)
+	var ise *IncorrectStateError
+	if _, err := e.svc.For("bob").CreateImage(ctx, out[0].ID, ImageRequest{Name: "stolen"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another account's instance: %v", err)
+	}
+	im, err := id.CreateImage(ctx, out[0].ID, ImageRequest{Name: "live"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Owner != "alice" || im.SourceInstance != out[0].ID {
+		t.Fatalf("image = %+v", im)
+	}
+	e.waitState(out[0].ID, Running)
+	if _, err := e.svc.For("bob").Run(ctx, RunRequest{Image: im.ID, Type: "t2.nano", MinCount: 1, MaxCount: 1}); !errors.Is(err, images.ErrNotFound) {
+		t.Fatalf("bob launching alice's private image: %v", err)
+	}
+	if _, err := e.svc.For("bob").Run(ctx, RunRequest{Image: "live", Type: "t2.nano", MinCount: 1, MaxCount: 1}); !errors.Is(err, images.ErrNotFound) {
+		t.Fatalf("bob launching alice's private image by name: %v", err)
+	}
+	pending, err := id.Run(ctx, RunRequest{Image: "live", Type: "t2.nano", MinCount: 1, MaxCount: 1})
+	if err != nil {
+		t.Fatalf("alice launching her image by name: %v", err)
+	}
+	if _, err := id.CreateImage(ctx, pending[0].ID, ImageRequest{Name: "too-soon"}); !errors.As(err, &ise) {
+		t.Fatalf("image of a pending instance: %v", err)
+	}
 }

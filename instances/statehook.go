@@ -13,12 +13,38 @@ func (s *Service) OnStateChange(fn func(id string, state State)) {
 	s.stateHooks = append(s.stateHooks, fn)
 }
 
-// changed tells the registered hooks that id entered state.
+// changed tells the registered hooks and the watchers of id that id
+// entered state.
 func (s *Service) changed(id string, state State) {
 	s.mu.Lock()
 	hooks := s.stateHooks
+	for ch := range s.watchers[id] {
+		select {
+		case ch <- state:
+		default: // a watcher re-reads the state; a full channel has news already
+		}
+	}
 	s.mu.Unlock()
 	for _, fn := range hooks {
 		fn(id, state)
+	}
+}
+
+// watch tells of the states id enters from now on, until stop is called.
+func (s *Service) watch(id string) (states <-chan State, stop func()) {
+	ch := make(chan State, 1)
+	s.mu.Lock()
+	if s.watchers[id] == nil {
+		s.watchers[id] = map[chan State]bool{}
+	}
+	s.watchers[id][ch] = true
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		delete(s.watchers[id], ch)
+		if len(s.watchers[id]) == 0 {
+			delete(s.watchers, id)
+		}
+		s.mu.Unlock()
 	}
 }

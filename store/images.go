@@ -26,15 +26,18 @@ type Image struct {
 	SizeBytes      int64
 	SourceInstance string
 	CreatedAt      time.Time
+	// Owner is the account that registered the image; "" for the cloud's
+	// own images, which every account may launch.
+	Owner string
 }
 
-const imageColumns = `id, name, description, state, kernel, initrd, disk, disk_format, cmdline, size_bytes, source_instance, created_at`
+const imageColumns = `id, name, description, state, kernel, initrd, disk, disk_format, cmdline, size_bytes, source_instance, created_at, owner`
 
 func scanImage(row interface{ Scan(...any) error }) (Image, error) {
 	var im Image
 	var created string
 	err := row.Scan(&im.ID, &im.Name, &im.Description, &im.State, &im.Kernel, &im.Initrd, &im.Disk,
-		&im.DiskFormat, &im.Cmdline, &im.SizeBytes, &im.SourceInstance, &created)
+		&im.DiskFormat, &im.Cmdline, &im.SizeBytes, &im.SourceInstance, &created, &im.Owner)
 	im.CreatedAt = parseTime(created)
 	return im, err
 }
@@ -42,9 +45,9 @@ func scanImage(row interface{ Scan(...any) error }) (Image, error) {
 // InsertImage adds an image; ErrDuplicate when an available image already
 // has its name.
 func (s *Store) InsertImage(ctx context.Context, im Image) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		im.ID, im.Name, im.Description, im.State, im.Kernel, im.Initrd, im.Disk, im.DiskFormat,
-		im.Cmdline, im.SizeBytes, im.SourceInstance, formatTime(im.CreatedAt))
+		im.Cmdline, im.SizeBytes, im.SourceInstance, formatTime(im.CreatedAt), im.Owner)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("image name %q: %w", im.Name, ErrDuplicate)
 	}
@@ -63,10 +66,13 @@ func (s *Store) Image(ctx context.Context, id string) (Image, error) {
 	return im, err
 }
 
-// ImageByName returns the available image called name.
-func (s *Store) ImageByName(ctx context.Context, name string) (Image, error) {
+// ImageByName returns the available image called name that owner may
+// launch: owner's own before the cloud's, as a name is unique only within
+// one owner's images.
+func (s *Store) ImageByName(ctx context.Context, owner, name string) (Image, error) {
 	im, err := scanImage(s.db.QueryRowContext(ctx,
-		`SELECT `+imageColumns+` FROM images WHERE name = ? AND state = 'available'`, name))
+		`SELECT `+imageColumns+` FROM images WHERE name = ? AND state = 'available' AND owner IN ('', ?)
+		ORDER BY owner = '' LIMIT 1`, name, owner))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Image{}, fmt.Errorf("image named %q: %w", name, ErrNotFound)
 	}

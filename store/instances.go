@@ -13,6 +13,10 @@ import (
 // package owns what the names mean and how they may change.
 type Instance struct {
 	ID string
+	// ReservationID groups the instances of one launch, as EC2's
+	// reservations do; LaunchIndex is the instance's place in it.
+	ReservationID string
+	LaunchIndex   int
 	// Owner is the account the instance belongs to; empty for instances
 	// made before there were accounts, which only administrators see.
 	Owner        string
@@ -33,14 +37,14 @@ type Instance struct {
 	TerminatedAt time.Time
 }
 
-const instanceColumns = `id, owner, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at, key_name`
+const instanceColumns = `id, owner, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at, key_name, reservation_id, launch_index`
 
 func scanInstance(row interface{ Scan(...any) error }) (Instance, error) {
 	var in Instance
 	var ip sql.NullString
 	var launched, started, updated, terminated string
 	err := row.Scan(&in.ID, &in.Owner, &in.Name, &in.ImageID, &in.Type, &in.State, &in.StateReason, &in.Host,
-		&in.Network, &ip, &in.MAC, &in.UserData, &launched, &started, &updated, &terminated, &in.KeyName)
+		&in.Network, &ip, &in.MAC, &in.UserData, &launched, &started, &updated, &terminated, &in.KeyName, &in.ReservationID, &in.LaunchIndex)
 	in.PrivateIP = ip.String
 	in.LaunchedAt, in.StartedAt = parseTime(launched), parseTime(started)
 	in.UpdatedAt, in.TerminatedAt = parseTime(updated), parseTime(terminated)
@@ -54,37 +58,52 @@ type Pool struct {
 	Reserved []netip.Addr // addresses never handed out (the gateway)
 }
 
-// CreateInstances inserts the rows and gives each a free address from pool,
-// all in one transaction: either every instance exists with its address or
-// none does. The image must still be available when the transaction runs,
-// and no more than maxLive instances may be live afterwards (0: no limit);
-// checking inside the transaction keeps concurrent launches from both
-// slipping under the limit. The tags, each of one of the new instances, go
-// in with them, owned by the instance's owner.
-func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins []Instance, tags ...Tag) ([]Instance, error) {
-	out := make([]Instance, len(ins))
-	copy(out, ins)
+// Launch is the rows of one launch: its instances, of one owner and one
+// reservation, and their tags.
+type Launch struct {
+	Pool      Pool
+	Instances []Instance
+	Tags      []Tag // each of one of the new instances
+	// MaxLive caps the live instances of every owner, MaxOwned those of
+	// the launch's owner; 0 is no cap.
+	MaxLive, MaxOwned int
+	// Token, when its Token is not empty, records the launch under the
+	// owner's client token.
+	Token ClientToken
+}
+
+// CreateInstances inserts a launch's rows and gives each instance a free
+// address from its pool, all in one transaction: either every instance
+// exists with its address or none does. The image must still be available
+// when the transaction runs, and the caps must hold afterwards (ErrLimit,
+// ErrOwnerLimit); checking inside the transaction keeps concurrent
+// launches from both slipping under a cap. A client token already used by
+// the owner fails with ErrTokenUsed, so of two launches racing with one
+// token, one creates nothing.
+func (s *Store) CreateInstances(ctx context.Context, l Launch) ([]Instance, error) {
+	out := make([]Instance, len(l.Instances))
+	copy(out, l.Instances)
 	tagsOf := map[string][]Tag{}
-	for _, t := range tags {
+	for _, t := range l.Tags {
 		tagsOf[t.ResourceID] = append(tagsOf[t.ResourceID], t)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if maxLive > 0 {
-			live, err := countLive(ctx, tx)
-			if err != nil {
+		if err := checkCaps(ctx, tx, l); err != nil {
+			return err
+		}
+		if l.Token.Token != "" {
+			if err := insertClientToken(ctx, tx, l.Token); err != nil {
 				return err
 			}
-			if live+len(out) > maxLive {
-				return fmt.Errorf("%d live instances + %d new > %d: %w", live, len(out), maxLive, ErrLimit)
-			}
 		}
-		used, err := usedAddrs(ctx, tx, pool.Network)
+		used, err := usedAddrs(ctx, tx, l.Pool.Network)
 		if err != nil {
 			return err
 		}
-		for _, a := range pool.Reserved {
+		for _, a := range l.Pool.Reserved {
 			used[a] = true
 		}
+		pool := l.Pool
 		next := pool.Prefix.Masked().Addr().Next() // skip the network address
 		for i := range out {
 			var imageState string
@@ -119,11 +138,34 @@ func (s *Store) CreateInstances(ctx context.Context, pool Pool, maxLive int, ins
 	return out, nil
 }
 
+func checkCaps(ctx context.Context, tx *sql.Tx, l Launch) error {
+	if l.MaxLive > 0 {
+		live, err := countLive(ctx, tx, "")
+		if err != nil {
+			return err
+		}
+		if live+len(l.Instances) > l.MaxLive {
+			return fmt.Errorf("%d live instances + %d new > %d: %w", live, len(l.Instances), l.MaxLive, ErrLimit)
+		}
+	}
+	if l.MaxOwned > 0 && len(l.Instances) > 0 {
+		owner := l.Instances[0].Owner
+		owned, err := countLive(ctx, tx, ` AND owner = ?`, owner)
+		if err != nil {
+			return err
+		}
+		if owned+len(l.Instances) > l.MaxOwned {
+			return fmt.Errorf("%d live instances of %s + %d new > %d: %w", owned, owner, len(l.Instances), l.MaxOwned, ErrOwnerLimit)
+		}
+	}
+	return nil
+}
+
 func insertInstance(ctx context.Context, tx *sql.Tx, in Instance) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		in.ID, in.Owner, in.Name, in.ImageID, in.Type, in.State, in.StateReason, in.Host, in.Network,
 		nullString(in.PrivateIP), in.MAC, in.UserData, formatTime(in.LaunchedAt), formatTime(in.StartedAt), formatTime(in.UpdatedAt),
-		formatTime(in.TerminatedAt), in.KeyName)
+		formatTime(in.TerminatedAt), in.KeyName, in.ReservationID, in.LaunchIndex)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("instance %s: %w", in.ID, ErrDuplicate)
 	}
@@ -192,6 +234,8 @@ type InstanceFilter struct {
 	States []string
 	// Owner, when set, keeps only that account's instances.
 	Owner string
+	// Reservation, when set, keeps only the instances of that launch.
+	Reservation string
 }
 
 // Instances lists instances matching f, in launch order.
@@ -213,6 +257,10 @@ func (s *Store) Instances(ctx context.Context, f InstanceFilter) ([]Instance, er
 	if f.Owner != "" {
 		q += ` AND owner = ?`
 		args = append(args, f.Owner)
+	}
+	if f.Reservation != "" {
+		q += ` AND reservation_id = ?`
+		args = append(args, f.Reservation)
 	}
 	rows, err := s.db.QueryContext(ctx, q+` ORDER BY launched_at, id`, args...)
 	if err != nil {
@@ -270,7 +318,7 @@ func (s *Store) SetInstanceName(ctx context.Context, id, name string) error {
 }
 
 // PurgeTerminated deletes instances terminated before cutoff, with their
-// tags.
+// tags, and the client tokens of launches none of whose instances is left.
 func (s *Store) PurgeTerminated(ctx context.Context, cutoff time.Time) (int, error) {
 	const purged = `state = 'terminated' AND terminated_at < ?`
 	var n int64
@@ -283,7 +331,9 @@ func (s *Store) PurgeTerminated(ctx context.Context, cutoff time.Time) (int, err
 			return err
 		}
 		n, _ = res.RowsAffected()
-		return nil
+		_, err = tx.ExecContext(ctx, `DELETE FROM client_tokens WHERE created_at < ?
+			AND NOT EXISTS (SELECT 1 FROM instances WHERE reservation_id = client_tokens.reservation_id)`, formatTime(cutoff))
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("purge terminated instances: %w", err)
@@ -293,14 +343,19 @@ func (s *Store) PurgeTerminated(ctx context.Context, cutoff time.Time) (int, err
 
 // LiveInstances counts the instances that are not terminated.
 func (s *Store) LiveInstances(ctx context.Context) (int, error) {
-	return countLive(ctx, s.db)
+	return countLive(ctx, s.db, "")
+}
+
+// LiveInstancesOf counts owner's instances that are not terminated.
+func (s *Store) LiveInstancesOf(ctx context.Context, owner string) (int, error) {
+	return countLive(ctx, s.db, ` AND owner = ?`, owner)
 }
 
 func countLive(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (int, error) {
+}, where string, args ...any) (int, error) {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE state <> 'terminated'`).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM instances WHERE state <> 'terminated'`+where, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count instances: %w", err)
 	}
 	return n, nil

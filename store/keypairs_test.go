@@ -102,7 +102,7 @@ func TestInstanceKeepsItsKeyName(t *testing.T) {
 	ins := newInstances(2, "ami-1")
 	ins[0].KeyName = "web"
 	pool := Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/24")}
-	if _, err := s.CreateInstances(ctx, pool, 0, ins); err != nil {
+	if _, err := s.CreateInstances(ctx, Launch{Pool: pool, Instances: ins}); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []string{"web", ""} {

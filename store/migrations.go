@@ -179,6 +179,31 @@ CREATE TABLE metric_rollups (
 	done_until INTEGER NOT NULL
 );
 `,
+	7: `
+ALTER TABLE instances ADD COLUMN reservation_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE instances ADD COLUMN launch_index INTEGER NOT NULL DEFAULT 0;
+UPDATE instances SET reservation_id = 'r-' || substr(id, 3);
+CREATE INDEX instances_reservation ON instances(reservation_id);
+
+-- An account's listing reads its rows in launch order straight from the
+-- index rather than sorting them.
+DROP INDEX instances_owner;
+CREATE INDEX instances_owner ON instances(owner, launched_at, id);
+
+-- Names are unique within one owner's images, as on EC2.
+ALTER TABLE images ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+DROP INDEX images_available_name;
+CREATE UNIQUE INDEX images_available_name ON images(owner, name) WHERE state = 'available';
+
+CREATE TABLE client_tokens (
+	owner          TEXT NOT NULL,
+	token          TEXT NOT NULL,
+	request_hash   TEXT NOT NULL,
+	reservation_id TEXT NOT NULL,
+	created_at     TEXT NOT NULL,
+	PRIMARY KEY (owner, token)
+) WITHOUT ROWID;
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -31,6 +31,10 @@ var (
 	ErrExhausted = errors.New("address pool exhausted")
 	// ErrLimit means an insert would pass a configured limit.
 	ErrLimit = errors.New("limit reached")
+	// ErrOwnerLimit means an insert would pass an owner's own limit.
+	ErrOwnerLimit = errors.New("owner's limit reached")
+	// ErrTokenUsed means the owner already used the client token.
+	ErrTokenUsed = errors.New("client token already used")
 )
 
 // Store is the database handle. It is safe for concurrent use.

@@ -42,7 +42,7 @@ func TestCreateInstancesAllocatesDistinctAddresses(t *testing.T) {
 	s := openTest(t)
 	seedImage(t, s, "ami-1")
 	pool := Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/29"), Reserved: []netip.Addr{netip.MustParseAddr("10.77.0.1")}}
-	got, err := s.CreateInstances(context.Background(), pool, 0, newInstances(5, "ami-1"))
+	got, err := s.CreateInstances(context.Background(), Launch{Pool: pool, Instances: newInstances(5, "ami-1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestCreateInstancesAllocatesDistinctAddresses(t *testing.T) {
 	}
 	// .7 is the broadcast address of a /29: the pool is now full.
 	more := newInstances(6, "ami-1")[5:]
-	if _, err := s.CreateInstances(context.Background(), pool, 0, more); !errors.Is(err, ErrExhausted) {
+	if _, err := s.CreateInstances(context.Background(), Launch{Pool: pool, Instances: more}); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("err = %v, want ErrExhausted", err)
 	}
 	all, _ := s.Instances(context.Background(), InstanceFilter{})
@@ -68,7 +68,7 @@ func TestTerminateReleasesAddress(t *testing.T) {
 	ctx := context.Background()
 	seedImage(t, s, "ami-1")
 	pool := Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/24"), Reserved: []netip.Addr{netip.MustParseAddr("10.77.0.1")}}
-	got, err := s.CreateInstances(ctx, pool, 0, newInstances(1, "ami-1"))
+	got, err := s.CreateInstances(ctx, Launch{Pool: pool, Instances: newInstances(1, "ami-1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestTerminateReleasesAddress(t *testing.T) {
 		t.Fatalf("after terminate: ip %q terminated_at %v", in.PrivateIP, in.TerminatedAt)
 	}
 	next := newInstances(2, "ami-1")[1:]
-	again, err := s.CreateInstances(ctx, pool, 0, next)
+	again, err := s.CreateInstances(ctx, Launch{Pool: pool, Instances: next})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestDeregisterRefusedWhileInUse(t *testing.T) {
 	ctx := context.Background()
 	seedImage(t, s, "ami-1")
 	pool := Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/24")}
-	got, err := s.CreateInstances(ctx, pool, 0, newInstances(1, "ami-1"))
+	got, err := s.CreateInstances(ctx, Launch{Pool: pool, Instances: newInstances(1, "ami-1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestDeregisterRefusedWhileInUse(t *testing.T) {
 	if _, err := s.DeregisterImage(ctx, "ami-1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second deregister: %v, want ErrNotFound", err)
 	}
-	if _, err := s.CreateInstances(ctx, pool, 0, newInstances(2, "ami-1")[1:]); !errors.Is(err, ErrNotFound) {
+	if _, err := s.CreateInstances(ctx, Launch{Pool: pool, Instances: newInstances(2, "ami-1")[1:]}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("launch from deregistered image: %v, want ErrNotFound", err)
 	}
 }
@@ -150,10 +150,10 @@ func TestCreateInstancesRespectsLimit(t *testing.T) {
 	s := openTest(t)
 	seedImage(t, s, "ami-1")
 	pool := Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/24")}
-	if _, err := s.CreateInstances(context.Background(), pool, 3, newInstances(2, "ami-1")); err != nil {
+	if _, err := s.CreateInstances(context.Background(), Launch{Pool: pool, MaxLive: 3, Instances: newInstances(2, "ami-1")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateInstances(context.Background(), pool, 3, newInstances(4, "ami-1")[2:]); !errors.Is(err, ErrLimit) {
+	if _, err := s.CreateInstances(context.Background(), Launch{Pool: pool, MaxLive: 3, Instances: newInstances(4, "ami-1")[2:]}); !errors.Is(err, ErrLimit) {
 		t.Fatalf("err = %v, want ErrLimit", err)
 	}
 	if n, err := s.LiveInstances(context.Background()); err != nil || n != 2 {

@@ -130,13 +130,13 @@ func TestInstancesComeAndGoWithTheirTags(t *testing.T) {
 	for i := range ins {
 		ins[i].Owner = "alice"
 	}
-	if _, err := s.CreateInstances(ctx, pool, 0, ins[:1], Tag{"i-0000000000000009", "Name", "x"}); err == nil {
+	if _, err := s.CreateInstances(ctx, Launch{Pool: pool, Instances: ins[:1], Tags: []Tag{{"i-0000000000000009", "Name", "x"}}}); err == nil {
 		t.Fatal("a tag of no new instance was accepted")
 	}
 	if got, _ := s.Instances(ctx, InstanceFilter{}); len(got) != 0 {
 		t.Fatalf("a refused launch left %d instances", len(got))
 	}
-	if _, err := s.CreateInstances(ctx, pool, 0, ins, Tag{ins[0].ID, "Name", "web"}, Tag{ins[1].ID, "Name", "db"}); err != nil {
+	if _, err := s.CreateInstances(ctx, Launch{Pool: pool, Instances: ins, Tags: []Tag{{ins[0].ID, "Name", "web"}, {ins[1].ID, "Name", "db"}}}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.Tags(ctx, "alice", TagFilter{Keys: []string{"Name"}})

@@ -38,8 +38,8 @@ func TestDefaultImageFollowsTheBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := store.Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/24")}
-	rows, err := st.CreateInstances(ctx, pool, 0, []store.Instance{{ID: "i-0000000000000000a", ImageID: old.ID,
-		Type: "t2.nano", State: "running", Host: "local", MAC: "52:54:00:00:00:0a", LaunchedAt: time.Now(), UpdatedAt: time.Now()}})
+	rows, err := st.CreateInstances(ctx, store.Launch{Pool: pool, Instances: []store.Instance{{ID: "i-0000000000000000a", ImageID: old.ID,
+		Type: "t2.nano", State: "running", Host: "local", MAC: "52:54:00:00:00:0a", LaunchedAt: time.Now(), UpdatedAt: time.Now()}}})
 	if err != nil {
 		t.Fatal(err)
 	}

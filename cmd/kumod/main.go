@@ -25,8 +25,10 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/clock"
+	"kumo/internal/ids"
 	"kumo/keypairs"
 	"kumo/loadbalancer/manager"
+	"kumo/metrics"
 	"kumo/store"
 	"kumo/tags"
 )
@@ -42,6 +44,8 @@ type config struct {
 	stopTimeout   time.Duration
 	rebootTimeout time.Duration
 	maxInstances  int
+	maxPerAccount int
+	throttle      bool
 	warmTypes     string
 	lbBind        string
 	dataNetns     string
@@ -61,6 +65,8 @@ func main() {
 	flag.DurationVar(&cfg.stopTimeout, "stop-timeout", 60*time.Second, "how long a guest gets to shut down before it is forced off")
 	flag.DurationVar(&cfg.rebootTimeout, "reboot-timeout", 4*time.Minute, "how long a guest gets to restart after a reboot request before it is power-cycled")
 	flag.IntVar(&cfg.maxInstances, "max-instances", 64, "limit on live instances")
+	flag.BoolVar(&cfg.throttle, "throttle", true, "limit each account's EC2 request rate as EC2 does (RequestLimitExceeded)")
+	flag.IntVar(&cfg.maxPerAccount, "max-instances-per-account", 32, "limit on one account's live instances (EC2's instance limit)")
 	flag.StringVar(&cfg.warmTypes, "warm-types", "t2.nano,t2.micro", "instance types whose default-image template is built at start, so their first launch is fast (comma-separated; empty for none)")
 	flag.StringVar(&cfg.lbBind, "lb-bind", "127.0.0.1", "host address new load balancers bind when they name none")
 	flag.StringVar(&cfg.dataNetns, "data-netns", envOr("KUMO_DATA_NETNS", "kumo"), "network namespace of the local host's data plane, where instance addresses are reachable")
@@ -130,7 +136,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	svc := instances.New(instances.Config{
 		DataDir: filepath.Join(dataDir, "instances"), TemplateDir: filepath.Join(dataDir, "templates"),
 		Network: cfg.network, Host: host.Hostname,
-		StopTimeout: cfg.stopTimeout, RebootTimeout: cfg.rebootTimeout, MaxInstances: cfg.maxInstances,
+		StopTimeout: cfg.stopTimeout, RebootTimeout: cfg.rebootTimeout, MaxInstances: cfg.maxInstances, MaxPerOwner: cfg.maxPerAccount,
 	}, st, drv, im, clk, log)
 	if err := svc.Open(ctx); err != nil {
 		return err
@@ -147,6 +153,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		}
 	}
 
+	// kumo names each instance's domain after the instance id.
+	met := metrics.New(st, drv, func(domain string) (string, bool) { return domain, ids.Valid("i", domain) }, clk, log)
+	metricsCtx, stopMetrics := context.WithCancel(ctx)
+	metricsDone := make(chan struct{})
+	go func() { defer close(metricsDone); met.Run(metricsCtx) }()
+	defer func() { stopMetrics(); <-metricsDone }()
 	lbs := manager.New(st, svc, manager.Config{BindAddr: cfg.lbBind, Namespace: cfg.dataNetns}, clk, log)
 	if err := lbs.Open(ctx); err != nil {
 		return err
@@ -169,8 +181,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler := api.New(svc, im, lbs, log, api.Options{EC2Auth: ec2Auth{accounts: accts, clock: clk}, Region: cfg.region, Zone: cfg.zone, KeyPairs: keys,
-		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc})})
+	opts := api.Options{EC2Auth: ec2Auth{accounts: accts, clock: clk}, Region: cfg.region, Zone: cfg.zone, KeyPairs: keys,
+		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc}), Metrics: met}
+	if cfg.throttle {
+		opts.Throttle = api.DefaultThrottle
+	}
+	handler := api.New(svc, im, lbs, log, opts)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("kumod ready", "listen", ln.Addr().String(), "data_dir", dataDir)
 	errc := make(chan error, 1)

@@ -41,7 +41,7 @@ func TestMetadataServesTheLaunchKey(t *testing.T) {
 		{ID: "i-00000000000000001", Owner: "alice", ImageID: "ami-1", Type: "t2.micro", State: "running", MAC: "52:54:00:00:00:01", KeyName: "web", LaunchedAt: clk.Now()},
 		{ID: "i-00000000000000002", Owner: "alice", ImageID: "ami-1", Type: "t2.micro", State: "running", MAC: "52:54:00:00:00:02", LaunchedAt: clk.Now()},
 	}
-	launched, err := st.CreateInstances(ctx, pool, 0, rows)
+	launched, err := st.CreateInstances(ctx, store.Launch{Pool: pool, Instances: rows})
 	if err != nil {
 		t.Fatal(err)
 	}
