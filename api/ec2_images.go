@@ -1,9 +1,11 @@
 package api
 
 import (
-	"slices"
+	"strconv"
 
 	"kumo/api/ec2query"
+	"kumo/images"
+	"kumo/instances"
 	"kumo/store"
 )
 
@@ -32,11 +34,31 @@ type ec2Image struct {
 }
 
 func ec2ImageOf(im store.Image) ec2Image {
-	return ec2Image{
-		ID: im.ID, Location: systemOwner + "/" + im.Name, State: im.State, OwnerID: systemOwner, OwnerAlias: systemOwner,
-		Public: true, Architecture: "x86_64", Type: "machine", Created: ec2query.Time(im.CreatedAt), Name: im.Name,
-		Description: im.Description, RootType: "ebs", RootName: "/dev/vda", Virt: "hvm", Hypervisor: "kvm",
+	v := ec2Image{
+		ID: im.ID, State: im.State, OwnerID: im.Owner, Architecture: "x86_64", Type: "machine",
+		Created: ec2query.Time(im.CreatedAt), Name: im.Name, Description: im.Description,
+		RootType: "ebs", RootName: "/dev/vda", Virt: "hvm", Hypervisor: "kvm",
 	}
+	if im.Owner == "" {
+		v.OwnerID, v.OwnerAlias, v.Public = systemOwner, systemOwner, true
+	}
+	v.Location = v.OwnerID + "/" + im.Name
+	return v
+}
+
+// ownedBy tells whether an image answers DescribeImages' Owner values:
+// self or the caller's account id for its own, kumo (or amazon, which
+// scripts written for EC2 ask for) for the cloud's.
+func ownedBy(im store.Image, account string, owners []string) bool {
+	for _, o := range owners {
+		switch {
+		case im.Owner == "" && (o == systemOwner || o == "amazon"):
+			return true
+		case im.Owner != "" && im.Owner == account && (o == "self" || o == account):
+			return true
+		}
+	}
+	return false
 }
 
 // ec2DescribeImages lists the images an account may launch.
@@ -62,16 +84,17 @@ func (s *Server) ec2DescribeImages(c *ec2Call) (any, error) {
 	if err := c.finish(nil); err != nil {
 		return nil, err
 	}
+	visible := s.images.For(c.account)
 	var list []store.Image
 	if len(ids) > 0 {
 		for _, id := range ids {
-			im, err := s.images.Get(c.ctx, id)
+			im, err := visible.Get(c.ctx, id)
 			if err != nil {
 				return nil, err
 			}
 			list = append(list, im)
 		}
-	} else if list, err = s.images.List(c.ctx); err != nil {
+	} else if list, err = visible.List(c.ctx); err != nil {
 		return nil, err
 	}
 	out := struct {
@@ -79,9 +102,7 @@ func (s *Server) ec2DescribeImages(c *ec2Call) (any, error) {
 	}{}
 	for _, im := range list {
 		v := ec2ImageOf(im)
-		// Every image is the cloud's own so far: Owner=self (or the
-		// caller's account) finds none, amazon or kumo finds them all.
-		if len(owners) > 0 && !slices.Contains(owners, systemOwner) && !slices.Contains(owners, "amazon") {
+		if len(owners) > 0 && !ownedBy(im, c.account, owners) {
 			continue
 		}
 		ok, err := matchAll(filters, map[string]func() []string{
@@ -90,7 +111,7 @@ func (s *Server) ec2DescribeImages(c *ec2Call) (any, error) {
 			"state":               value(v.State),
 			"architecture":        value(v.Architecture),
 			"image-type":          value(v.Type),
-			"is-public":           value("true"),
+			"is-public":           value(strconv.FormatBool(v.Public)),
 			"owner-alias":         value(v.OwnerAlias),
 			"owner-id":            value(v.OwnerID),
 			"root-device-type":    value(v.RootType),
@@ -105,4 +126,90 @@ func (s *Server) ec2DescribeImages(c *ec2Call) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// ec2RegisterImage records an image from files uploaded to the REST API
+// (POST /api/v1/blobs), named by digest as EC2 names its parts by id:
+// ImageLocation is the bootable disk, KernelId and RamdiskId a kernel and
+// initrd to boot directly. The image is the caller's, private to it.
+func (s *Server) ec2RegisterImage(c *ec2Call) (any, error) {
+	q := c.req
+	name, err := q.String("Name")
+	if err != nil {
+		return nil, err
+	}
+	description, _ := q.OptionalString("Description")
+	disk, _ := q.OptionalString("ImageLocation")
+	kernel, _ := q.OptionalString("KernelId")
+	initrd, _ := q.OptionalString("RamdiskId")
+	arch, _ := q.OptionalString("Architecture")
+	virt, _ := q.OptionalString("VirtualizationType")
+	q.OptionalString("RootDeviceName") // every image boots from /dev/vda
+	err = c.finish(func() error {
+		if arch != "" && arch != "x86_64" {
+			return ec2query.InvalidParameterValue("Invalid value '%s' for architecture: kumo hosts run x86_64 guests.", arch)
+		}
+		if virt != "" && virt != "hvm" {
+			return ec2query.InvalidParameterValue("Invalid value '%s' for virtualizationType: kumo guests are hvm.", virt)
+		}
+		if disk == "" && kernel == "" {
+			return ec2query.MissingParameter("ImageLocation (a disk's digest) or KernelId (a kernel's digest)")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	im, err := s.images.For(c.account).Register(c.ctx, images.RegisterRequest{
+		Name: name, Description: description, Disk: disk, Kernel: kernel, Initrd: initrd,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		ImageID string `xml:"imageId"`
+	}{im.ID}, nil
+}
+
+// ec2DeregisterImage retires one of the caller's images.
+func (s *Server) ec2DeregisterImage(c *ec2Call) (any, error) {
+	id, err := c.req.String("ImageId")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.finish(nil); err != nil {
+		return nil, err
+	}
+	if err := s.images.For(c.account).Deregister(c.ctx, id); err != nil {
+		return nil, err
+	}
+	return ec2query.ReturnTrue, nil
+}
+
+// ec2CreateImage saves one of the caller's instances as an image it owns.
+func (s *Server) ec2CreateImage(c *ec2Call) (any, error) {
+	q := c.req
+	id, err := q.String("InstanceId")
+	if err != nil {
+		return nil, err
+	}
+	name, err := q.String("Name")
+	if err != nil {
+		return nil, err
+	}
+	description, _ := q.OptionalString("Description")
+	noReboot, err := q.Bool("NoReboot")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.finish(nil); err != nil {
+		return nil, err
+	}
+	im, err := s.instances.For(c.account).CreateImage(c.ctx, id, instances.ImageRequest{Name: name, Description: description, NoReboot: noReboot})
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		ImageID string `xml:"imageId"`
+	}{im.ID}, nil
 }

@@ -461,3 +461,113 @@ func TestEC2ThrottlesPerAccount(t *testing.T) {
 		t.Fatalf("another account's bucket is its own: %v", err)
 	}
 }
+
+// TestEC2ImagesBelongToAccounts registers, creates and deregisters images
+// as two accounts: each sees the cloud's images and its own, never the
+// other's.
+func TestEC2ImagesBelongToAccounts(t *testing.T) {
+	srv, systemImage, kernel := newTestAPIWith(t, Options{MaxUpload: 1 << 20, EC2Auth: keyIsAccount{}})
+	alice, bob := clientFor(srv, "ALICE"), clientFor(srv, "BOB")
+	ctx := context.Background()
+	reg, err := alice.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("mine"), KernelId: aws.String(kernel),
+		Architecture: ec2types.ArchitectureValuesX8664, Description: aws.String("alice's kernel")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := aws.ToString(reg.ImageId)
+	refusals := []struct {
+		name string
+		call func() error
+		code string
+	}{
+		{"no disk and no kernel", func() error {
+			_, err := alice.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("empty")})
+			return err
+		}, "MissingParameter"},
+		{"another architecture", func() error {
+			_, err := alice.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("arm"), KernelId: aws.String(kernel), Architecture: ec2types.ArchitectureValuesArm64})
+			return err
+		}, "InvalidParameterValue"},
+		{"a digest nobody uploaded", func() error {
+			_, err := alice.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("ghost"), ImageLocation: aws.String("sha256:" + strings.Repeat("0", 64))})
+			return err
+		}, "InvalidParameterValue"},
+		{"a name alice already uses", func() error {
+			_, err := alice.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("mine"), KernelId: aws.String(kernel)})
+			return err
+		}, "InvalidAMIName.Duplicate"},
+		{"bob describing alice's image", func() error {
+			_, err := bob.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{mine}})
+			return err
+		}, "InvalidAMIID.NotFound"},
+		{"bob launching alice's image", func() error {
+			_, err := bob.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(mine), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+			return err
+		}, "InvalidAMIID.NotFound"},
+		{"bob deregistering alice's image", func() error {
+			_, err := bob.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(mine)})
+			return err
+		}, "InvalidAMIID.NotFound"},
+		{"alice deregistering the cloud's image", func() error {
+			_, err := alice.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(systemImage)})
+			return err
+		}, "UnauthorizedOperation"},
+	}
+	for _, r := range refusals {
+		if err := r.call(); apiCode(err) != r.code {
+			t.Errorf("%s: %v, want %s", r.name, err, r.code)
+		}
+	}
+	// The same name is bob's to use too.
+	if _, err := bob.RegisterImage(ctx, &ec2.RegisterImageInput{Name: aws.String("mine"), KernelId: aws.String(kernel)}); err != nil {
+		t.Fatalf("bob registering a name alice uses: %v", err)
+	}
+
+	seen := func(c *ec2.Client, owners ...string) []string {
+		out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: owners})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, im := range out.Images {
+			got = append(got, aws.ToString(im.Name)+"@"+aws.ToString(im.OwnerId))
+		}
+		slices.Sort(got)
+		return got
+	}
+	if got := seen(alice, "self"); !slices.Equal(got, []string{"mine@acct-ALICE"}) {
+		t.Errorf("alice's own: %v", got)
+	}
+	if got := seen(alice); len(got) != 2 || !slices.Contains(got, "mine@acct-ALICE") {
+		t.Errorf("alice sees: %v", got)
+	}
+	if got := seen(bob, "acct-ALICE"); len(got) != 0 {
+		t.Errorf("bob asking for alice's: %v", got)
+	}
+
+	run, err := alice.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String(systemImage), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance := aws.ToString(run.Instances[0].InstanceId)
+	running := ec2.NewInstanceRunningWaiter(alice, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond })
+	if err := running.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instance}}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(instance), Name: aws.String("stolen")}); apiCode(err) != "InvalidInstanceID.NotFound" {
+		t.Fatalf("bob imaging alice's instance: %v", err)
+	}
+	created, err := alice.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(instance), Name: aws.String("saved")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := running.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instance}}, time.Minute); err != nil {
+		t.Fatalf("the instance must run again after its image is made: %v", err)
+	}
+	if _, err := alice.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: created.ImageId}); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen(alice, "self"); !slices.Equal(got, []string{"mine@acct-ALICE"}) {
+		t.Errorf("after deregistering: %v", got)
+	}
+}

@@ -32,6 +32,7 @@ var errorCodes = []struct {
 	{images.ErrMalformed, http.StatusBadRequest, "InvalidAMIID.Malformed"},
 	{images.ErrInUse, http.StatusConflict, "InvalidAMIID.InUse"},
 	{images.ErrDuplicate, http.StatusConflict, "InvalidAMIName.Duplicate"},
+	{images.ErrNotOwner, http.StatusForbidden, "UnauthorizedOperation"},
 	{keypairs.ErrNotFound, http.StatusNotFound, "InvalidKeyPair.NotFound"},
 	{keypairs.ErrDuplicate, http.StatusConflict, "InvalidKeyPair.Duplicate"},
 	{keypairs.ErrFormat, http.StatusBadRequest, "InvalidKeyPair.Format"},

@@ -3,9 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -130,26 +128,10 @@ func TestAccessKeys(t *testing.T) {
 
 // TestMigration3KeepsData opens a database made by migrations 1 and 2.
 func TestMigration3KeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kumo.db")
-	db, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`, migrations[1], migrations[2],
-		`INSERT INTO schema_version (version) VALUES (1), (2)`,
+	s := openMigratedFrom(t, 2,
 		`INSERT INTO load_balancers (id, name, bind_addr, algorithm, health_protocol, health_interval_ms, health_timeout_ms,
 			healthy_threshold, unhealthy_threshold, deregistration_delay_ms, idle_timeout_ms, connect_timeout_ms, created_at)
-			VALUES ('lb-1', 'web', '127.0.0.1', 'round_robin', 'TCP', 1, 1, 1, 1, 1, 1, 1, '')`} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+			VALUES ('lb-1', 'web', '127.0.0.1', 'round_robin', 'TCP', 1, 1, 1, 1, 1, 1, 1, '')`)
 	if _, err := s.LoadBalancer(context.Background(), "lb-1"); err != nil {
 		t.Fatalf("load balancer lost in migration: %v", err)
 	}

@@ -91,3 +91,20 @@ func TestCreateInstancesRespectsOwnerLimit(t *testing.T) {
 		t.Fatalf("alice over her limit: %v, want ErrOwnerLimit", err)
 	}
 }
+
+// TestMigration7KeepsData opens a database made by migrations 1 to 6: an
+// instance becomes a reservation of its own, an image the cloud's.
+func TestMigration7KeepsData(t *testing.T) {
+	s := openMigratedFrom(t, 6,
+		`INSERT INTO images (id, name, state, kernel, created_at) VALUES ('ami-00000000000000001', 'tiny', 'available', 'k', '')`,
+		`INSERT INTO instances (id, owner, image_id, type, state, host, network, mac, launched_at, updated_at)
+			VALUES ('i-0123456789abcdef0', 'alice', 'ami-00000000000000001', 't2.nano', 'running', 'local', 'kumo', 'm', '', '')`)
+	in, err := s.Instance(context.Background(), "i-0123456789abcdef0")
+	if err != nil || in.ReservationID != "r-0123456789abcdef0" || in.LaunchIndex != 0 {
+		t.Fatalf("instance after migration: %+v, %v", in, err)
+	}
+	im, err := s.ImageByName(context.Background(), "alice", "tiny")
+	if err != nil || im.Owner != "" {
+		t.Fatalf("image after migration: %+v, %v", im, err)
+	}
+}

@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -206,24 +204,7 @@ func withLB(t Target, id string) Target {
 
 // TestMigration2KeepsData opens a database made by migration 1 alone.
 func TestMigration2KeepsData(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kumo.db")
-	db, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`, migrations[1],
-		`INSERT INTO schema_version (version) VALUES (1)`,
-		`INSERT INTO images (id, name, state, created_at) VALUES ('ami-1', 'tiny', 'available', '')`} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openMigratedFrom(t, 1, `INSERT INTO images (id, name, state, created_at) VALUES ('ami-1', 'tiny', 'available', '')`)
 	if _, err := s.Image(context.Background(), "ami-1"); err != nil {
 		t.Fatalf("image lost in migration: %v", err)
 	}

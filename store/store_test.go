@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -183,4 +184,31 @@ func TestControlPlaneIDIsStable(t *testing.T) {
 	if id, _ := other.ControlPlaneID(context.Background()); id == ids[0] {
 		t.Fatal("two databases share an id")
 	}
+}
+
+// openMigratedFrom opens a database that migrations 1 to version made and
+// the statements then filled, as a kumod of that version left it.
+func openMigratedFrom(t *testing.T, version int, stmts ...string) *Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kumo.db")
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`}
+	for v := 1; v <= version; v++ {
+		all = append(all, migrations[v], fmt.Sprintf(`INSERT INTO schema_version (version) VALUES (%d)`, v))
+	}
+	for _, stmt := range append(all, stmts...) {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
