@@ -39,6 +39,7 @@ type Server struct {
 	tags      *tags.Service
 	throttle  *throttle
 	metrics   MetricsReader
+	restAuth  RESTAuth
 }
 
 // Options tune the API.
@@ -61,6 +62,9 @@ type Options struct {
 	// Metrics answers GET /api/v1/instances/:id/metrics; without it that
 	// endpoint answers 404.
 	Metrics MetricsReader
+	// RESTAuth tells which account sent a REST request; without it the
+	// REST API refuses every request.
+	RESTAuth RESTAuth
 }
 
 // New returns the HTTP handler of the API.
@@ -77,7 +81,7 @@ func New(inst *instances.Service, im *images.Service, lbs *manager.Manager, log 
 	s := &Server{instances: inst, images: im, lbs: lbs, log: log, maxUpload: opts.MaxUpload,
 		ec2Auth: opts.EC2Auth, region: opts.Region, zone: opts.Zone, keyPairs: opts.KeyPairs,
 		tags: opts.Tags, throttle: newThrottle(opts.Throttle, time.Now),
-		metrics: opts.Metrics}
+		metrics: opts.Metrics, restAuth: opts.RESTAuth}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -85,6 +89,9 @@ func New(inst *instances.Service, im *images.Service, lbs *manager.Manager, log 
 	e.Use(middleware.Recover())
 	for _, r := range s.routes() {
 		h := r.Handler
+		if !r.Public {
+			h = s.withAccount(h, r.Upload)
+		}
 		if !r.Upload {
 			h = withBodyLimit(h, maxJSONBody)
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"kumo/api/sigv4"
 	"kumo/hypervisor/fake"
 	"kumo/images"
 	"kumo/instances"
@@ -59,6 +60,9 @@ func newTestAPIWith(t *testing.T, opts Options) (srv *httptest.Server, imageID, 
 		t.Fatal(err)
 	}
 	t.Cleanup(lbs.Close)
+	if opts.RESTAuth == nil {
+		opts.RESTAuth = headerAuth{}
+	}
 	opts.KeyPairs = keypairs.New(st, clock.Real{})
 	opts.Tags = tags.New(st, map[string]tags.Resources{tags.Instance: svc})
 	srv = httptest.NewServer(New(svc, im, lbs, log, opts))
@@ -66,20 +70,46 @@ func newTestAPIWith(t *testing.T, opts Options) (srv *httptest.Server, imageID, 
 
 	bzImage := make([]byte, 4096)
 	copy(bzImage[0x202:], "HdrS")
-	var blob struct{ Digest string }
-	if code := call(t, srv, "POST", "/api/v1/blobs", bzImage, &blob); code != http.StatusCreated {
-		t.Fatalf("upload: %d", code)
+	digest, _, err := im.Upload(bytes.NewReader(bzImage), 1<<20)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
 	}
-	var img struct{ ID string }
-	if code := call(t, srv, "POST", "/api/v1/images", map[string]any{"name": "tiny", "kernel": blob.Digest}, &img); code != http.StatusCreated {
-		t.Fatalf("register: %d", code)
+	// The cloud's own image, as kumod registers its default one: every
+	// account may launch it.
+	img, err := im.Register(context.Background(), images.RegisterRequest{Name: "tiny", Kernel: digest})
+	if err != nil {
+		t.Fatalf("register: %v", err)
 	}
-	return srv, img.ID, blob.Digest
+	return srv, img.ID, digest
+}
+
+// testAccountHeader names the account a REST request of these tests speaks
+// for; without it, it speaks for restAccount, the administrator.
+const (
+	testAccountHeader = "X-Test-Account"
+	restAccount       = "123456789012"
+)
+
+// headerAuth stands in for REST signature checks, which have their own
+// tests.
+type headerAuth struct{}
+
+func (headerAuth) AuthenticateREST(r *http.Request, _ []byte, _ bool) (Caller, error) {
+	if a := r.Header.Get(testAccountHeader); a != "" {
+		return Caller{Account: a}, nil
+	}
+	return Caller{Account: restAccount, Admin: true}, nil
 }
 
 // call sends body (raw bytes as they are, anything else as JSON) and
 // decodes the answer into out.
 func call(t *testing.T, srv *httptest.Server, method, path string, body any, out any) int {
+	t.Helper()
+	return callAs(t, srv, "", method, path, body, out)
+}
+
+// callAs is call on behalf of account ("" for the administrator).
+func callAs(t *testing.T, srv *httptest.Server, account, method, path string, body any, out any) int {
 	t.Helper()
 	var r io.Reader
 	ct := "application/json"
@@ -96,6 +126,9 @@ func call(t *testing.T, srv *httptest.Server, method, path string, body any, out
 	req, _ := http.NewRequest(method, srv.URL+path, r)
 	if r != nil {
 		req.Header.Set("Content-Type", ct)
+	}
+	if account != "" {
+		req.Header.Set(testAccountHeader, account)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -319,4 +352,87 @@ func TestInstanceLifecycleOverHTTP(t *testing.T) {
 	if code := call(t, srv, "DELETE", "/api/v1/images/"+imageID, nil, &doc); code != 409 || doc.Error.Code != "InvalidAMIID.InUse" {
 		t.Fatalf("deregister in use: %d %+v", code, doc)
 	}
+}
+
+// TestRESTIsPerAccount drives the REST API as two accounts: each sees and
+// changes only its own instances and images, as on the EC2 API.
+func TestRESTIsPerAccount(t *testing.T) {
+	srv, imageID, kernel := newTestAPI(t)
+	var run struct{ Instances []struct{ ID string } }
+	if code := callAs(t, srv, "alice", "POST", "/api/v1/instances", map[string]any{"image": imageID, "type": "t2.nano"}, &run); code != http.StatusCreated {
+		t.Fatalf("alice's run: %d", code)
+	}
+	id := run.Instances[0].ID
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/api/v1/instances/" + id},
+		{"POST", "/api/v1/instances/" + id + "/stop"},
+		{"POST", "/api/v1/instances/" + id + "/terminate"},
+		{"DELETE", "/api/v1/instances/" + id},
+		{"GET", "/api/v1/instances/" + id + "/console"},
+		{"POST", "/api/v1/instances/" + id + "/image"},
+	} {
+		var doc errDoc
+		var body any
+		if tc.path == "/api/v1/instances/"+id+"/image" {
+			body = map[string]any{"name": "stolen"}
+		}
+		if code := callAs(t, srv, "bob", tc.method, tc.path, body, &doc); code != http.StatusNotFound || doc.Error.Code != "InvalidInstanceID.NotFound" {
+			t.Errorf("bob's %s %s: %d %s", tc.method, tc.path, code, doc.Error.Code)
+		}
+	}
+	var list struct{ Instances []any }
+	if callAs(t, srv, "bob", "GET", "/api/v1/instances", nil, &list); len(list.Instances) != 0 {
+		t.Errorf("bob lists %d instances", len(list.Instances))
+	}
+	if callAs(t, srv, "alice", "GET", "/api/v1/instances", nil, &list); len(list.Instances) != 1 {
+		t.Errorf("alice lists %d instances", len(list.Instances))
+	}
+
+	var img struct{ ID string }
+	if code := callAs(t, srv, "bob", "POST", "/api/v1/images", map[string]any{"name": "bobs", "kernel": kernel}, &img); code != http.StatusCreated {
+		t.Fatalf("bob's register: %d", code)
+	}
+	var doc errDoc
+	if code := callAs(t, srv, "alice", "GET", "/api/v1/images/"+img.ID, nil, &doc); code != http.StatusNotFound {
+		t.Errorf("alice sees bob's private image: %d", code)
+	}
+	if code := callAs(t, srv, "bob", "DELETE", "/api/v1/images/"+imageID, nil, &doc); code != http.StatusForbidden || doc.Error.Code != "UnauthorizedOperation" {
+		t.Errorf("bob deregistering the cloud's image: %d %s", code, doc.Error.Code)
+	}
+	var all struct{ Images []struct{ ID string } }
+	if call(t, srv, "GET", "/api/v1/images", nil, &all); len(all.Images) != 2 {
+		t.Errorf("the administrator sees %d images, want the cloud's and bob's", len(all.Images))
+	}
+
+	port := freePort(t)
+	lb := map[string]any{"name": "web", "bind_addr": "127.0.0.1", "listeners": []any{map[string]any{"port": port, "target_port": 80}}}
+	if code := callAs(t, srv, "alice", "POST", "/api/v1/load-balancers", lb, nil); code != http.StatusCreated {
+		t.Fatalf("alice's load balancer: %d", code)
+	}
+	if code := callAs(t, srv, "bob", "GET", "/api/v1/load-balancers/web", nil, &doc); code != http.StatusNotFound || doc.Error.Code != "LoadBalancerNotFound" {
+		t.Errorf("bob reading alice's load balancer: %d %s", code, doc.Error.Code)
+	}
+	if code := callAs(t, srv, "alice", "POST", "/api/v1/load-balancers/web/targets", map[string]any{"targets": []string{"127.0.0.1:8080"}}, &doc); code != http.StatusBadRequest || doc.Error.Code != "InvalidTarget" {
+		t.Errorf("an account sending to a host address: %d %s", code, doc.Error.Code)
+	}
+	if code := callAs(t, srv, "alice", "POST", "/api/v1/load-balancers/web/targets", map[string]any{"targets": []string{id}}, nil); code != http.StatusOK {
+		t.Errorf("alice registering her instance: %d", code)
+	}
+}
+
+func TestRESTWithoutAuthRefuses(t *testing.T) {
+	srv, _, _ := newTestAPIWith(t, Options{MaxUpload: 1 << 20, RESTAuth: refuseAll{}})
+	var doc errDoc
+	if code := call(t, srv, "GET", "/api/v1/instances", nil, &doc); code != http.StatusForbidden || doc.Error.Code != "SignatureDoesNotMatch" {
+		t.Fatalf("a refused signature: %d %s", code, doc.Error.Code)
+	}
+	if code := call(t, srv, "GET", "/healthz", nil, nil); code != http.StatusOK {
+		t.Fatalf("health without a signature: %d", code)
+	}
+}
+
+type refuseAll struct{}
+
+func (refuseAll) AuthenticateREST(*http.Request, []byte, bool) (Caller, error) {
+	return Caller{}, &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, Message: "no"}
 }

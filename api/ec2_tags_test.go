@@ -65,10 +65,10 @@ func describedTags(t *testing.T, c *ec2.Client, id string) []string {
 }
 
 // restName returns the name the REST API shows for id.
-func restName(t *testing.T, srv *httptest.Server, id string) string {
+func restName(t *testing.T, srv *httptest.Server, account, id string) string {
 	t.Helper()
 	var v wire.Instance
-	if code := call(t, srv, "GET", "/api/v1/instances/"+id, nil, &v); code != http.StatusOK {
+	if code := callAs(t, srv, account, "GET", "/api/v1/instances/"+id, nil, &v); code != http.StatusOK {
 		t.Fatalf("GET instance %s: %d", id, code)
 	}
 	return v.Name
@@ -84,7 +84,7 @@ func TestEC2TagsWithTheSDK(t *testing.T) {
 	if got := describedTags(t, c, ids[0]); !slices.Equal(got, []string{"Name=web", "env=prod"}) {
 		t.Fatalf("tags at launch: %v", got)
 	}
-	if restName(t, srv, ids[1]) != "web" {
+	if restName(t, srv, "acct-ALICE", ids[1]) != "web" {
 		t.Fatal("the Name tag at launch did not name the instance")
 	}
 
@@ -130,7 +130,7 @@ func TestEC2TagsWithTheSDK(t *testing.T) {
 		if got := describedTags(t, c, ids[1]); !slices.Equal(got, s.others) {
 			t.Fatalf("%s: other instance's tags %v, want %v", s.name, got, s.others)
 		}
-		if got := restName(t, srv, ids[0]); got != s.rest {
+		if got := restName(t, srv, "acct-ALICE", ids[0]); got != s.rest {
 			t.Fatalf("%s: REST name %q, want %q", s.name, got, s.rest)
 		}
 	}
@@ -358,7 +358,7 @@ func TestEC2TagsOfOtherAccounts(t *testing.T) {
 	if got := describedTags(t, alice, alices[0]); !slices.Equal(got, []string{"Name=web", "env=prod"}) {
 		t.Fatalf("alice's tags after bob's attempts: %v", got)
 	}
-	if restName(t, srv, alices[0]) != "web" {
+	if restName(t, srv, "acct-ALICE", alices[0]) != "web" {
 		t.Fatal("bob renamed alice's instance")
 	}
 	if got := describedTags(t, bob, bobs[0]); !slices.Equal(got, []string{"env=dev"}) {

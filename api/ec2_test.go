@@ -550,7 +550,9 @@ func TestEC2ImagesBelongToAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	instance := aws.ToString(run.Instances[0].InstanceId)
-	running := ec2.NewInstanceRunningWaiter(alice, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond })
+	running := ec2.NewInstanceRunningWaiter(alice, func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 100*time.Millisecond
+	})
 	if err := running.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instance}}, time.Minute); err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,9 @@ import (
 // another service, ec2 included, does not authenticate them.
 const elbService = "elasticloadbalancing"
 
-// elbCall is one classic ELB request being served.
-//
-// Load balancers are not yet owned by accounts: every account sees and
-// changes all of them. Instances are, so an account registers only its
-// own.
+// elbCall is one classic ELB request being served. Every action works on
+// the account's load balancers and instances only, another account's
+// answering as ones that do not exist.
 type elbCall struct {
 	ctx     context.Context
 	req     *ec2query.Request

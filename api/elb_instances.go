@@ -71,8 +71,8 @@ func elbInstanceIDs(q *ec2query.Request) ([]string, error) {
 
 // elbChangeInstances reads the load balancer and the instances of a
 // registration or deregistration, checks that the caller owns the
-// instances, applies change, and answers the instances registered
-// afterwards.
+// instances, applies change to the caller's load balancers, and answers the
+// instances registered afterwards.
 func (s *Server) elbChangeInstances(c *elbCall, change func(ctx context.Context, ref string, targets []string) error) (any, error) {
 	name, err := c.req.String("LoadBalancerName")
 	if err != nil {
@@ -91,16 +91,14 @@ func (s *Server) elbChangeInstances(c *elbCall, change func(ctx context.Context,
 	if err := elbCheckName(name); err != nil {
 		return nil, err
 	}
-	// Another account's instance reads as one that does not exist. The
-	// check also keeps the ids to instance ids: the manager would take an
-	// ADDRESS:PORT as a target.
+	// Another account's instance reads as one that does not exist.
 	if _, err := s.instances.For(c.account).List(c.ctx, instanceIDs); err != nil {
 		return nil, err
 	}
 	if err := change(c.ctx, name, instanceIDs); err != nil {
 		return nil, err
 	}
-	lb, err := s.lbs.Get(c.ctx, name)
+	lb, err := s.lbs.For(c.account).Get(c.ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +106,11 @@ func (s *Server) elbChangeInstances(c *elbCall, change func(ctx context.Context,
 }
 
 func (s *Server) elbRegisterInstances(c *elbCall) (any, error) {
-	return s.elbChangeInstances(c, s.lbs.Register)
+	return s.elbChangeInstances(c, s.lbs.For(c.account).Register)
 }
 
 func (s *Server) elbDeregisterInstances(c *elbCall) (any, error) {
-	return s.elbChangeInstances(c, s.lbs.Deregister)
+	return s.elbChangeInstances(c, s.lbs.For(c.account).Deregister)
 }
 
 func (s *Server) elbDescribeInstanceHealth(c *elbCall) (any, error) {
@@ -130,7 +128,7 @@ func (s *Server) elbDescribeInstanceHealth(c *elbCall) (any, error) {
 	if err := elbCheckName(name); err != nil {
 		return nil, err
 	}
-	lb, err := s.lbs.Get(c.ctx, name)
+	lb, err := s.lbs.For(c.account).Get(c.ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -83,7 +83,7 @@ func (s *Server) elbCreateLoadBalancer(c *elbCall) (any, error) {
 	}
 	// Classic ELB leaves connection draining off unless asked: a
 	// deregistered instance leaves at once.
-	lb, err := s.lbs.Create(c.ctx, loadbalancer.Config{Name: name, Listeners: listeners, Health: elbDefaultHealth})
+	lb, err := s.lbs.For(c.account).Create(c.ctx, loadbalancer.Config{Name: name, Listeners: listeners, Health: elbDefaultHealth})
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s *Server) elbDeleteLoadBalancer(c *elbCall) (any, error) {
 	if elbCheckName(name) != nil {
 		return nil, nil
 	}
-	if err := s.lbs.Delete(c.ctx, name); err != nil && !errors.Is(err, manager.ErrNotFound) {
+	if err := s.lbs.For(c.account).Delete(c.ctx, name); err != nil && !errors.Is(err, manager.ErrNotFound) {
 		return nil, err
 	}
 	return nil, nil
@@ -175,9 +175,10 @@ func (s *Server) elbDescribeLoadBalancers(c *elbCall) (any, error) {
 	if err := c.done(); err != nil {
 		return nil, err
 	}
+	lbs := s.lbs.For(c.account)
 	var list []manager.LoadBalancer
 	if len(names) == 0 {
-		if list, err = s.lbs.List(c.ctx); err != nil {
+		if list, err = lbs.List(c.ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -190,7 +191,7 @@ func (s *Server) elbDescribeLoadBalancers(c *elbCall) (any, error) {
 		if err := elbCheckName(name); err != nil {
 			return nil, err
 		}
-		lb, err := s.lbs.Get(c.ctx, name)
+		lb, err := lbs.Get(c.ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -295,7 +296,7 @@ func (s *Server) elbConfigureHealthCheck(c *elbCall) (any, error) {
 	if err := elbCheckName(name); err != nil {
 		return nil, err
 	}
-	lb, err := s.lbs.Update(c.ctx, name, func(cfg *loadbalancer.Config) error {
+	lb, err := s.lbs.For(c.account).Update(c.ctx, name, func(cfg *loadbalancer.Config) error {
 		cfg.Health = hc
 		return nil
 	})

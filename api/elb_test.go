@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
+	"github.com/aws/smithy-go"
 )
 
 func elbClientFor(srv *httptest.Server, key string) *elb.Client {
@@ -161,7 +162,7 @@ func TestELBWithTheSDK(t *testing.T) {
 func TestELBErrorCodes(t *testing.T) {
 	srv, imageID, _ := newTestAPIWith(t, Options{MaxUpload: 1 << 20, EC2Auth: keyIsAccount{}})
 	alice, bob := elbClientFor(srv, "ALICE"), elbClientFor(srv, "BOB")
-	bobs := elbLaunch(t, clientFor(srv, "BOB"), imageID)
+	alices, bobs := elbLaunch(t, clientFor(srv, "ALICE"), imageID), elbLaunch(t, clientFor(srv, "BOB"), imageID)
 	ctx := context.Background()
 	port := freePort(t)
 	if _, err := alice.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{LoadBalancerName: aws.String("web"),
@@ -230,13 +231,13 @@ func TestELBErrorCodes(t *testing.T) {
 			return err
 		}, "LoadBalancerNotFound"},
 		{"deregister what is not registered", func() error {
-			_, err := bob.DeregisterInstancesFromLoadBalancer(ctx, &elb.DeregisterInstancesFromLoadBalancerInput{
-				LoadBalancerName: aws.String("web"), Instances: []elbtypes.Instance{{InstanceId: aws.String(bobs)}}})
+			_, err := alice.DeregisterInstancesFromLoadBalancer(ctx, &elb.DeregisterInstancesFromLoadBalancerInput{
+				LoadBalancerName: aws.String("web"), Instances: []elbtypes.Instance{{InstanceId: aws.String(alices)}}})
 			return err
 		}, "InvalidInstance"},
 		{"health of an instance not registered", func() error {
-			_, err := bob.DescribeInstanceHealth(ctx, &elb.DescribeInstanceHealthInput{LoadBalancerName: aws.String("web"),
-				Instances: []elbtypes.Instance{{InstanceId: aws.String(bobs)}}})
+			_, err := alice.DescribeInstanceHealth(ctx, &elb.DescribeInstanceHealthInput{LoadBalancerName: aws.String("web"),
+				Instances: []elbtypes.Instance{{InstanceId: aws.String(alices)}}})
 			return err
 		}, "InvalidInstance"},
 		{"SSL health check", health("SSL:443", 10, 5), "ValidationError"},
@@ -252,6 +253,111 @@ func TestELBErrorCodes(t *testing.T) {
 	out, err := alice.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
 	if err != nil || len(out.LoadBalancerDescriptions) != 1 || len(out.LoadBalancerDescriptions[0].Instances) != 0 {
 		t.Fatalf("after refused requests: %+v %v", out, err)
+	}
+}
+
+// TestELBAccountsSeeOnlyTheirOwn checks that a load balancer is its
+// account's: another account finds it nowhere and changes nothing of it,
+// may use its name, but not its port.
+func TestELBAccountsSeeOnlyTheirOwn(t *testing.T) {
+	srv, imageID, _ := newTestAPIWith(t, Options{MaxUpload: 1 << 20, EC2Auth: keyIsAccount{}})
+	alice, bob := elbClientFor(srv, "ALICE"), elbClientFor(srv, "BOB")
+	alices, bobs := elbLaunch(t, clientFor(srv, "ALICE"), imageID), elbLaunch(t, clientFor(srv, "BOB"), imageID)
+	ctx := context.Background()
+	alicePort, bobPort := freePort(t), freePort(t)
+	for _, lb := range []struct {
+		client *elb.Client
+		name   string
+		port   int
+	}{{alice, "web", alicePort}, {alice, "alices", freePort(t)}, {bob, "web", bobPort}} {
+		if _, err := lb.client.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{LoadBalancerName: aws.String(lb.name),
+			Listeners: []elbtypes.Listener{elbTCPListener(lb.port, 80)}}); err != nil {
+			t.Fatalf("create %s: %v", lb.name, err)
+		}
+	}
+	for _, name := range []string{"web", "alices"} {
+		if _, err := alice.RegisterInstancesWithLoadBalancer(ctx, &elb.RegisterInstancesWithLoadBalancerInput{
+			LoadBalancerName: aws.String(name), Instances: []elbtypes.Instance{{InstanceId: aws.String(alices)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	listed, err := bob.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
+	if err != nil || len(listed.LoadBalancerDescriptions) != 1 {
+		t.Fatalf("bob's list: %+v, %v", listed, err)
+	}
+	if d := listed.LoadBalancerDescriptions[0]; aws.ToString(d.LoadBalancerName) != "web" ||
+		d.ListenerDescriptions[0].Listener.LoadBalancerPort != int32(bobPort) || len(d.Instances) != 0 {
+		t.Fatalf("bob's web: %+v", d)
+	}
+
+	instances := func(id string) []elbtypes.Instance { return []elbtypes.Instance{{InstanceId: aws.String(id)}} }
+	for _, c := range []struct {
+		name string
+		try  func() error
+	}{
+		{"describe", func() error {
+			_, err := bob.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerNames: []string{"alices"}})
+			return err
+		}},
+		{"configure", func() error {
+			_, err := bob.ConfigureHealthCheck(ctx, &elb.ConfigureHealthCheckInput{LoadBalancerName: aws.String("alices"),
+				HealthCheck: &elbtypes.HealthCheck{Target: aws.String("TCP:22"), Interval: aws.Int32(10), Timeout: aws.Int32(5),
+					UnhealthyThreshold: aws.Int32(2), HealthyThreshold: aws.Int32(2)}})
+			return err
+		}},
+		{"register into", func() error {
+			_, err := bob.RegisterInstancesWithLoadBalancer(ctx, &elb.RegisterInstancesWithLoadBalancerInput{
+				LoadBalancerName: aws.String("alices"), Instances: instances(bobs)})
+			return err
+		}},
+		{"deregister from", func() error {
+			_, err := bob.DeregisterInstancesFromLoadBalancer(ctx, &elb.DeregisterInstancesFromLoadBalancerInput{
+				LoadBalancerName: aws.String("alices"), Instances: instances(bobs)})
+			return err
+		}},
+		{"health of", func() error {
+			_, err := bob.DescribeInstanceHealth(ctx, &elb.DescribeInstanceHealthInput{LoadBalancerName: aws.String("alices")})
+			return err
+		}},
+	} {
+		if err := c.try(); apiCode(err) != "LoadBalancerNotFound" {
+			t.Errorf("bob: %s alice's load balancer: %v, want LoadBalancerNotFound", c.name, err)
+		}
+	}
+	// Her instances stay hers whatever the load balancer.
+	if _, err := bob.DeregisterInstancesFromLoadBalancer(ctx, &elb.DeregisterInstancesFromLoadBalancerInput{
+		LoadBalancerName: aws.String("web"), Instances: instances(alices)}); apiCode(err) != "InvalidInstance" {
+		t.Errorf("bob: deregister alice's instance: %v, want InvalidInstance", err)
+	}
+	// Deleting what one does not see succeeds, as deleting what does not
+	// exist, and deletes nothing.
+	for _, name := range []string{"alices", "web"} {
+		if _, err := bob.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerName: aws.String(name)}); err != nil {
+			t.Fatalf("bob: delete %s: %v", name, err)
+		}
+	}
+	// Ports are the host's: one of alice's is refused to bob, without
+	// naming her load balancer.
+	_, err = bob.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{LoadBalancerName: aws.String("clash"),
+		Listeners: []elbtypes.Listener{elbTCPListener(alicePort, 80)}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidConfigurationRequest" ||
+		strings.Contains(ae.ErrorMessage(), "web") || strings.Contains(ae.ErrorMessage(), "lb-") {
+		t.Fatalf("bob on alice's port: %v", err)
+	}
+
+	described, err := alice.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{})
+	if err != nil || len(described.LoadBalancerDescriptions) != 2 {
+		t.Fatalf("alice's list after bob: %+v, %v", described, err)
+	}
+	for _, d := range described.LoadBalancerDescriptions {
+		if len(d.Instances) != 1 || aws.ToString(d.Instances[0].InstanceId) != alices || aws.ToString(d.HealthCheck.Target) != "TCP:80" {
+			t.Fatalf("alice's %s after bob: %+v, health check %+v", aws.ToString(d.LoadBalancerName), d.Instances, d.HealthCheck)
+		}
+	}
+	if mine, err := bob.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{}); err != nil || len(mine.LoadBalancerDescriptions) != 0 {
+		t.Fatalf("bob's list after deleting his: %+v, %v", mine, err)
 	}
 }
 

@@ -48,7 +48,7 @@ func (s *Server) runInstances(c echo.Context) error {
 	if err != nil {
 		return badRequest("user_data must be base64-encoded")
 	}
-	out, err := s.instances.Run(c.Request().Context(), instances.RunRequest{
+	out, err := s.instances.For(accountOf(c)).Run(c.Request().Context(), instances.RunRequest{
 		Image: req.Image, Type: req.Type, MinCount: minCount, MaxCount: maxCount, Name: req.Name, UserData: userData,
 	})
 	if err != nil {
@@ -84,7 +84,7 @@ func (s *Server) listInstances(c echo.Context) error {
 	if q := c.QueryParam("ids"); q != "" {
 		idList = strings.Split(q, ",")
 	}
-	out, err := s.instances.List(c.Request().Context(), idList)
+	out, err := s.instances.For(accountOf(c)).List(c.Request().Context(), idList)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (s *Server) listInstances(c echo.Context) error {
 }
 
 func (s *Server) getInstance(c echo.Context) error {
-	in, err := s.instances.Get(c.Request().Context(), c.Param("id"))
+	in, err := s.instances.For(accountOf(c)).Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -111,12 +111,13 @@ func (s *Server) instanceAction(c echo.Context) error {
 
 func (s *Server) act(c echo.Context, action string) error {
 	ctx := c.Request().Context()
+	mine := s.instances.For(accountOf(c))
 	idList := []string{c.Param("id")}
 	var out []instances.StateChange
 	var err error
 	switch action {
 	case "start":
-		out, err = s.instances.Start(ctx, idList)
+		out, err = mine.Start(ctx, idList)
 	case "stop":
 		var req wire.StopRequest
 		if c.Request().ContentLength != 0 {
@@ -124,11 +125,11 @@ func (s *Server) act(c echo.Context, action string) error {
 				return err
 			}
 		}
-		out, err = s.instances.Stop(ctx, idList, req.Force)
+		out, err = mine.Stop(ctx, idList, req.Force)
 	case "reboot":
-		out, err = s.instances.Reboot(ctx, idList)
+		out, err = mine.Reboot(ctx, idList)
 	case "terminate":
-		out, err = s.instances.Terminate(ctx, idList)
+		out, err = mine.Terminate(ctx, idList)
 	}
 	if err != nil {
 		return err
@@ -142,7 +143,7 @@ func (s *Server) createImage(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	im, err := s.instances.CreateImage(c.Request().Context(), c.Param("id"),
+	im, err := s.instances.For(accountOf(c)).CreateImage(c.Request().Context(), c.Param("id"),
 		instances.ImageRequest{Name: req.Name, Description: req.Description})
 	if err != nil {
 		return err
@@ -151,7 +152,7 @@ func (s *Server) createImage(c echo.Context) error {
 }
 
 func (s *Server) consoleOutput(c echo.Context) error {
-	out, err := s.instances.ConsoleLog(c.Request().Context(), c.Param("id"))
+	out, err := s.instances.For(accountOf(c)).ConsoleLog(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

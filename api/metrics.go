@@ -18,8 +18,9 @@ type MetricsReader interface {
 	Statistics(ctx context.Context, q metrics.Query) ([]metrics.Datapoint, error)
 }
 
-// instanceGetter is what it asks of the instances service: that the
-// instance is there, so an unknown id is a 404 rather than no data.
+// instanceGetter is what it asks of the instances service, as the caller
+// sees it: that the instance is there and the caller's, so an unknown id
+// is a 404 rather than no data.
 type instanceGetter interface {
 	Get(ctx context.Context, id string) (instances.Instance, error)
 }
@@ -50,14 +51,14 @@ type datapointView struct {
 // answers it. period is in seconds, start and end are RFC 3339, and stat
 // may be repeated or comma-separated (default Average). The metrics
 // service judges the values; this only reads them.
-func instanceMetrics(inst instanceGetter, m MetricsReader) echo.HandlerFunc {
+func instanceMetrics(instancesOf func(echo.Context) instanceGetter, m MetricsReader) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if m == nil {
 			return echo.NewHTTPError(http.StatusNotFound, "this server keeps no metrics")
 		}
 		ctx := c.Request().Context()
 		id := c.Param("id")
-		if _, err := inst.Get(ctx, id); err != nil {
+		if _, err := instancesOf(c).Get(ctx, id); err != nil {
 			return err
 		}
 		q, err := metricsQuery(c)

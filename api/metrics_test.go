@@ -66,7 +66,7 @@ func metricsServer(t *testing.T, withMetrics bool) *echo.Echo {
 	s := &Server{log: log}
 	e := echo.New()
 	e.HTTPErrorHandler = s.handleError
-	e.GET("/api/v1/instances/:id/metrics", instanceMetrics(oneInstance{}, reader))
+	e.GET("/api/v1/instances/:id/metrics", instanceMetrics(func(echo.Context) instanceGetter { return oneInstance{} }, reader))
 	return e
 }
 

@@ -16,13 +16,16 @@ type Route struct {
 	Handler echo.HandlerFunc
 	// Upload routes take a raw file body instead of a small JSON document.
 	Upload bool
+	// Public routes answer without a signature: the EC2 API checks its
+	// own, and health checks and the console's page need none.
+	Public bool
 }
 
 func (s *Server) routes() []Route {
 	return []Route{
-		{Method: http.MethodGet, Path: "/healthz", Handler: s.health},
-		{Method: http.MethodGet, Path: "/", Handler: s.placeholderPage},
-		{Method: http.MethodPost, Path: "/", Handler: s.ec2},
+		{Method: http.MethodGet, Path: "/healthz", Handler: s.health, Public: true},
+		{Method: http.MethodGet, Path: "/", Handler: s.placeholderPage, Public: true},
+		{Method: http.MethodPost, Path: "/", Handler: s.ec2, Public: true},
 
 		{Method: http.MethodGet, Path: "/api/v1/instance-types", Handler: s.listTypes},
 
@@ -42,7 +45,7 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/terminate", Handler: s.instanceAction},
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/image", Handler: s.createImage},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/console", Handler: s.consoleOutput},
-		{Method: http.MethodGet, Path: "/api/v1/instances/:id/metrics", Handler: instanceMetrics(s.instances, s.metrics)},
+		{Method: http.MethodGet, Path: "/api/v1/instances/:id/metrics", Handler: instanceMetrics(func(c echo.Context) instanceGetter { return s.instances.For(accountOf(c)) }, s.metrics)},
 
 		{Method: http.MethodGet, Path: "/api/v1/load-balancers", Handler: s.listLoadBalancers},
 		{Method: http.MethodPost, Path: "/api/v1/load-balancers", Handler: s.createLoadBalancer},

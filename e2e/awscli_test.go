@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,13 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"kumo/internal/e2e"
-)
+	"golang.org/x/crypto/ssh"
 
-// Keys the first start of kumod takes for its admin account.
-const (
-	adminKeyID  = "AKIAKUMOENDTOEND0001"
-	adminSecret = "end-to-end-secret-0123456789abcdef"
+	"kumo/internal/e2e"
 )
 
 // awsCLIs are the AWS CLIs to drive kumo with: Debian's v2, which the host
@@ -46,8 +43,6 @@ func awsCLIs(t *testing.T) map[string]string {
 // Name tag must filter, and stop, start and terminate must take it through
 // EC2's states. A wrong secret must be refused.
 func TestAWSCLIDrivesRealInstances(t *testing.T) {
-	t.Setenv("KUMO_ADMIN_ACCESS_KEY_ID", adminKeyID)
-	t.Setenv("KUMO_ADMIN_SECRET_ACCESS_KEY", adminSecret)
 	c := e2e.Start(t, "--warm-types=t2.nano")
 	c.WaitTemplates(1, 3*time.Minute)
 	var images struct {
@@ -61,16 +56,28 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 		}
 	}
 	userData := filepath.Join(t.TempDir(), "ud.sh")
-	os.WriteFile(userData, []byte("#!/bin/sh\necho launched-by-the-aws-cli > /www/cli\n"), 0o644)
+	os.WriteFile(userData, []byte("#!/bin/sh\necho launched-by-the-aws-cli > /www/cli\ncp /root/.ssh/authorized_keys /www/key\n"), 0o644)
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicKey := filepath.Join(t.TempDir(), "id_ed25519.pub")
+	os.WriteFile(publicKey, ssh.MarshalAuthorizedKey(sshPub), 0o644)
+	keyBody := strings.Fields(string(ssh.MarshalAuthorizedKey(sshPub)))[1]
 
 	for version, path := range awsCLIs(t) {
 		t.Run(version, func(t *testing.T) {
-			aws := awsRunner(t, c, path, adminSecret)
+			aws := awsRunner(t, c, path, e2e.AdminSecret)
 			var run struct {
 				Instances []struct{ InstanceId, PrivateIpAddress string }
 			}
+			aws(nil, "ec2", "import-key-pair", "--key-name", "cli-"+version, "--public-key-material", "fileb://"+publicKey)
 			aws(&run, "ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.nano", "--count", "1",
-				"--user-data", "file://"+userData,
+				"--user-data", "file://"+userData, "--key-name", "cli-"+version,
 				"--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=cli-"+version+"}]")
 			if len(run.Instances) != 1 {
 				t.Fatalf("run-instances: %+v", run)
@@ -81,6 +88,13 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 			defer cancel()
 			if err := e2e.WaitHTTP(ctx, ip, "/cli", "launched-by-the-aws-cli"); err != nil {
 				t.Fatalf("user data did not run: %v\n%s", err, c.MustCLI("console-output", id))
+			}
+			// The guest read both from the metadata service, not the seed disk.
+			if err := e2e.WaitHTTP(ctx, ip, "/key", keyBody); err != nil {
+				t.Fatalf("the key pair did not reach the guest: %v\n%s", err, c.MustCLI("console-output", id))
+			}
+			if console := c.MustCLI("console-output", id); !strings.Contains(console, "running user-data from metadata") {
+				t.Fatalf("user data did not come from the metadata service:\n%s", console)
 			}
 			var found struct {
 				Reservations []struct{ Instances []struct{ InstanceId string } }
@@ -93,6 +107,17 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 			waitEC2State(t, aws, id, "stopped")
 			aws(nil, "ec2", "start-instances", "--instance-ids", id)
 			waitEC2State(t, aws, id, "running")
+			var image struct{ ImageId string }
+			aws(&image, "ec2", "create-image", "--instance-id", id, "--name", "cli-image-"+version)
+			var own struct {
+				Images []struct{ ImageId, State string }
+			}
+			aws(&own, "ec2", "describe-images", "--owners", "self")
+			if len(own.Images) != 1 || own.Images[0].ImageId != image.ImageId || own.Images[0].State != "available" {
+				t.Fatalf("create-image %s, then the account's images: %+v", image.ImageId, own)
+			}
+			waitEC2State(t, aws, id, "running")
+			aws(nil, "ec2", "deregister-image", "--image-id", image.ImageId)
 			aws(nil, "ec2", "terminate-instances", "--instance-ids", id)
 			waitEC2State(t, aws, id, "terminated")
 
@@ -103,12 +128,57 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 		})
 	}
 	t.Run("elb", func(t *testing.T) { elbThroughCLI(t, c, "/usr/bin/aws", ami) })
+	t.Run("boto3", func(t *testing.T) { boto3Flow(t, c, ami) })
+}
+
+// boto3Flow runs a script written against boto3, unchanged, with Debian's
+// Python and boto3 (the host setup installs them): its user data must run
+// in the guest, and waiters, paginators, create-image and error codes must
+// behave as on EC2.
+func boto3Flow(t *testing.T, c *e2e.Cloud, ami string) {
+	script := func(out any, args ...string) {
+		t.Helper()
+		cmd := exec.Command("/usr/bin/python3", append([]string{"testdata/boto3_flow.py"}, args...)...)
+		cmd.Env = append(os.Environ(), "KUMO_ENDPOINT=http://"+c.Addr,
+			"AWS_ACCESS_KEY_ID="+e2e.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+e2e.AdminSecret,
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+		stdout, err := cmd.Output()
+		if err != nil {
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			t.Fatalf("boto3 %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		if err := json.Unmarshal(stdout, out); err != nil {
+			t.Fatalf("boto3 %s: %v\n%s", strings.Join(args, " "), err, stdout)
+		}
+	}
+	var launched struct{ ID, IP string }
+	script(&launched, "launch", ami)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := e2e.WaitHTTP(ctx, launched.IP, "/boto3", "launched-by-boto3"); err != nil {
+		t.Fatalf("user data did not run: %v\n%s", err, c.MustCLI("console-output", launched.ID))
+	}
+	var raw map[string]any
+	script(&raw, "finish", launched.ID)
+	want := map[string]any{"stopped": "stopped", "started": "running", "after_image": "running",
+		"own_images": []any{"boto3-image"}, "terminated": "terminated", "unknown_instance": "InvalidInstanceID.NotFound"}
+	for k, v := range want {
+		if fmt.Sprint(raw[k]) != fmt.Sprint(v) {
+			t.Errorf("boto3 saw %s = %v, want %v", k, raw[k], v)
+		}
+	}
+	if n, _ := raw["listed"].(float64); n < 1 {
+		t.Errorf("the describe_instances paginator listed %v instances", raw["listed"])
+	}
 }
 
 // elbThroughCLI puts two instances launched with the AWS CLI behind a
 // classic ELB made with the AWS CLI, and checks requests reach both.
 func elbThroughCLI(t *testing.T, c *e2e.Cloud, path, ami string) {
-	aws := awsRunner(t, c, path, adminSecret)
+	aws := awsRunner(t, c, path, e2e.AdminSecret)
 	var run struct {
 		Instances []struct{ InstanceId string }
 	}
@@ -175,7 +245,7 @@ func awsRunner(t *testing.T, c *e2e.Cloud, path, secret string) func(out any, ar
 func awsCommand(c *e2e.Cloud, path, secret string, args ...string) *exec.Cmd {
 	cmd := exec.Command(path, append([]string{"--endpoint-url", "http://" + c.Addr, "--output", "json"}, args...)...)
 	cmd.Env = append(os.Environ(),
-		"AWS_ACCESS_KEY_ID="+adminKeyID, "AWS_SECRET_ACCESS_KEY="+secret, "AWS_DEFAULT_REGION=local",
+		"AWS_ACCESS_KEY_ID="+e2e.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+secret, "AWS_DEFAULT_REGION=local",
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_PAGER=", "AWS_MAX_ATTEMPTS=1")
 	return cmd

@@ -14,6 +14,10 @@ import (
 // pollInterval is how often a stop checks whether the guest is off yet.
 const pollInterval = 200 * time.Millisecond
 
+// acpiRepeat is how often a stop presses the power button again while the
+// guest is still running.
+const acpiRepeat = 3 * time.Second
+
 // kick schedules a converge of the instance. Kicks that arrive while one is
 // already waiting to run fold into it: converge reads the latest state.
 func (s *Service) kick(id string) {
@@ -198,6 +202,7 @@ func (s *Service) stop(ctx context.Context, in store.Instance) error {
 		}
 	}
 	deadline := s.clock.Now().Add(s.cfg.StopTimeout)
+	press := s.clock.Now().Add(acpiRepeat)
 	for !forced {
 		off, err := s.isOff(ctx, in.ID)
 		if err != nil {
@@ -209,6 +214,14 @@ func (s *Service) stop(ctx context.Context, in store.Instance) error {
 		if !s.clock.Now().Before(deadline) {
 			s.log.Warn("guest ignored ACPI shutdown; forcing off", "instance", in.ID, "timeout", s.cfg.StopTimeout)
 			break
+		}
+		// A guest still booting has nothing listening to the power
+		// button yet and loses the press: press again, as a person would.
+		if !s.clock.Now().Before(press) {
+			press = s.clock.Now().Add(acpiRepeat)
+			if err := s.driver.Shutdown(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+				s.log.Warn("repeated ACPI shutdown failed", "instance", in.ID, "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

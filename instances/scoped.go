@@ -70,6 +70,23 @@ func (v Scoped) Terminate(ctx context.Context, ids []string) ([]StateChange, err
 	return v.s.Terminate(ctx, ids)
 }
 
+// Get returns one of the account's instances.
+func (v Scoped) Get(ctx context.Context, id string) (Instance, error) {
+	if err := v.own(ctx, []string{id}); err != nil {
+		return Instance{}, err
+	}
+	return v.s.Get(ctx, id)
+}
+
+// ConsoleLog returns what one of the account's instances wrote to its
+// serial console.
+func (v Scoped) ConsoleLog(ctx context.Context, id string) ([]byte, error) {
+	if err := v.own(ctx, []string{id}); err != nil {
+		return nil, err
+	}
+	return v.s.ConsoleLog(ctx, id)
+}
+
 // CreateImage saves one of the account's instances as an image it owns.
 func (v Scoped) CreateImage(ctx context.Context, id string, req ImageRequest) (store.Image, error) {
 	if err := v.own(ctx, []string{id}); err != nil {

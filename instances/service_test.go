@@ -298,3 +298,39 @@ func TestCreateImageOfRunningInstanceStopsAndRestartsIt(t *testing.T) {
 		t.Fatalf("image of a pending instance: %v", err)
 	}
 }
+
+// TestStopPressesAgainForAGuestStillBooting: a guest that lost the first
+// ACPI press (nothing listened yet) powers off at a later one, well before
+// the stop timeout forces it.
+func TestStopPressesAgainForAGuestStillBooting(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(1)[0].ID
+	e.waitState(id, Running)
+	e.driver.SetIgnoreShutdown(id, true)
+	if _, err := e.svc.Stop(context.Background(), []string{id}, false); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		e.clock.Advance(pollInterval)
+		time.Sleep(2 * time.Millisecond)
+	}
+	e.driver.SetIgnoreShutdown(id, false) // acpid is up now
+	deadline := time.Now().Add(5 * time.Second)
+	for waited := time.Duration(0); ; waited += pollInterval {
+		if in, _ := e.store.Instance(context.Background(), id); State(in.State) == Stopped {
+			// Forced off, it would have taken the stop timeout (10 s).
+			if waited > 2*acpiRepeat {
+				t.Fatalf("stopped after %s of guest time, want within %s", waited, 2*acpiRepeat)
+			}
+			if in.StateReason != "Client.UserInitiatedShutdown: User initiated shutdown" {
+				t.Fatalf("reason %q", in.StateReason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the guest never heard a second press")
+		}
+		e.clock.Advance(pollInterval)
+		time.Sleep(2 * time.Millisecond)
+	}
+}

@@ -108,3 +108,27 @@ func TestMigration7KeepsData(t *testing.T) {
 		t.Fatalf("image after migration: %+v, %v", im, err)
 	}
 }
+
+func TestAdoptOrphans(t *testing.T) {
+	s := openTest(t)
+	seedImage(t, s, "ami-1")
+	ctx := context.Background()
+	pool := Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/24")}
+	ins := newInstances(2, "ami-1")
+	ins[1].Owner = "bob"
+	if _, err := s.CreateInstances(ctx, Launch{Pool: pool, Instances: ins, Tags: []Tag{{ins[0].ID, "Name", "old"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.AdoptOrphans(ctx, "admin"); err != nil || n != 1 {
+		t.Fatalf("adopted %d, %v; want the one without an owner", n, err)
+	}
+	if in, _ := s.Instance(ctx, ins[0].ID); in.Owner != "admin" {
+		t.Fatalf("orphan's owner %q", in.Owner)
+	}
+	if in, _ := s.Instance(ctx, ins[1].ID); in.Owner != "bob" {
+		t.Fatalf("bob's instance went to %q", in.Owner)
+	}
+	if tags, _ := s.Tags(ctx, "admin", TagFilter{}); len(tags) != 1 {
+		t.Fatalf("the orphan's tags did not follow it: %v", tags)
+	}
+}

@@ -360,3 +360,26 @@ func countLive(ctx context.Context, q interface {
 	}
 	return n, nil
 }
+
+// AdoptOrphans gives owner the instances made before there were accounts,
+// and their tags, so that they show up for someone; it returns how many
+// instances it adopted.
+func (s *Store) AdoptOrphans(ctx context.Context, owner string) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE tags SET owner = ? WHERE owner = ''
+			AND resource_id IN (SELECT id FROM instances WHERE owner = '')`, owner); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE instances SET owner = ? WHERE owner = ''`, owner)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("adopt instances without an owner: %w", err)
+	}
+	return int(n), nil
+}

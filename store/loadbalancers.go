@@ -11,7 +11,11 @@ import (
 // LoadBalancer is a load balancer row with its listeners, in the order
 // they were given. The loadbalancer packages own what the fields mean.
 type LoadBalancer struct {
-	ID                  string
+	ID string
+	// Owner is the account the load balancer belongs to; empty for one of
+	// no account: the administrator's, or one made before load balancers
+	// had owners. Names are unique within one owner's.
+	Owner               string
 	Name                string
 	BindAddr            string
 	Algorithm           string
@@ -61,13 +65,14 @@ type Target struct {
 }
 
 // ListenerConflictError says a listener port is taken by another load
-// balancer whose bind address overlaps: the same address, or either side
-// bound to every address (0.0.0.0 or ::).
+// balancer, of any owner, whose bind address overlaps: the same address, or
+// either side bound to every address (0.0.0.0 or ::).
 type ListenerConflictError struct {
 	Port     int
 	BindAddr string // the other load balancer's
 	ID       string // the other load balancer's
 	Name     string
+	Owner    string
 }
 
 func (e *ListenerConflictError) Error() string {
@@ -76,17 +81,18 @@ func (e *ListenerConflictError) Error() string {
 
 // Durations are stored in whole milliseconds.
 const (
-	lbColumns = `id, name, bind_addr, algorithm, health_protocol, health_port, health_path, health_matcher,
+	lbColumns = `id, owner, name, bind_addr, algorithm, health_protocol, health_port, health_path, health_matcher,
 		health_interval_ms, health_timeout_ms, healthy_threshold, unhealthy_threshold,
 		deregistration_delay_ms, idle_timeout_ms, connect_timeout_ms, proxy_protocol, created_at`
-	lbColumnCount = 17
+	lbColumnCount = 18
 	lbUpdate      = `name = ?, bind_addr = ?, algorithm = ?, health_protocol = ?, health_port = ?, health_path = ?, health_matcher = ?,
 		health_interval_ms = ?, health_timeout_ms = ?, healthy_threshold = ?, unhealthy_threshold = ?,
 		deregistration_delay_ms = ?, idle_timeout_ms = ?, connect_timeout_ms = ?, proxy_protocol = ?`
 )
 
-// lbSettings are the values of every column but id and created_at, in the
-// order of lbColumns and lbUpdate.
+// lbSettings are the values of every column but id, owner and created_at,
+// in the order of lbColumns and lbUpdate. A load balancer never changes
+// owner.
 func lbSettings(lb LoadBalancer) []any {
 	h := lb.Health
 	return []any{lb.Name, lb.BindAddr, lb.Algorithm, h.Protocol, h.Port, h.Path, h.Matcher,
@@ -99,7 +105,7 @@ func scanLoadBalancer(row interface{ Scan(...any) error }) (LoadBalancer, error)
 	h := &lb.Health
 	var interval, timeout, dereg, idle, connect int64
 	var created string
-	err := row.Scan(&lb.ID, &lb.Name, &lb.BindAddr, &lb.Algorithm, &h.Protocol, &h.Port, &h.Path, &h.Matcher,
+	err := row.Scan(&lb.ID, &lb.Owner, &lb.Name, &lb.BindAddr, &lb.Algorithm, &h.Protocol, &h.Port, &h.Path, &h.Matcher,
 		&interval, &timeout, &h.HealthyThreshold, &h.UnhealthyThreshold, &dereg, &idle, &connect, &lb.ProxyProtocol, &created)
 	h.Interval, h.Timeout = millis(interval), millis(timeout)
 	lb.DeregistrationDelay, lb.IdleTimeout, lb.ConnectTimeout = millis(dereg), millis(idle), millis(connect)
@@ -110,11 +116,11 @@ func scanLoadBalancer(row interface{ Scan(...any) error }) (LoadBalancer, error)
 func millis(n int64) time.Duration { return time.Duration(n) * time.Millisecond }
 
 // CreateLoadBalancer adds a load balancer and its listeners in one
-// transaction. ErrDuplicate when its name is taken; a
+// transaction. ErrDuplicate when its owner has one of that name already; a
 // *ListenerConflictError when another load balancer holds one of its ports.
 func (s *Store) CreateLoadBalancer(ctx context.Context, lb LoadBalancer) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		args := append([]any{lb.ID}, lbSettings(lb)...)
+		args := append([]any{lb.ID, lb.Owner}, lbSettings(lb)...)
 		args = append(args, formatTime(lb.CreatedAt))
 		_, err := tx.ExecContext(ctx, `INSERT INTO load_balancers (`+lbColumns+`) VALUES (`+placeholders(lbColumnCount)+`)`, args...)
 		if isUniqueViolation(err) {
@@ -159,11 +165,11 @@ func putListeners(ctx context.Context, tx *sql.Tx, lb LoadBalancer) error {
 			args = append(args, l.Port)
 		}
 		var c ListenerConflictError
-		err := tx.QueryRowContext(ctx, `SELECT l.port, b.bind_addr, b.id, b.name
+		err := tx.QueryRowContext(ctx, `SELECT l.port, b.bind_addr, b.id, b.name, b.owner
 			FROM lb_listeners l JOIN load_balancers b ON b.id = l.lb_id
 			WHERE b.id <> ? AND (b.bind_addr = ? OR b.bind_addr IN ('0.0.0.0', '::') OR ? IN ('0.0.0.0', '::'))
 			AND l.port IN (`+placeholders(len(lb.Listeners))+`)
-			ORDER BY l.port LIMIT 1`, args...).Scan(&c.Port, &c.BindAddr, &c.ID, &c.Name)
+			ORDER BY l.port LIMIT 1`, args...).Scan(&c.Port, &c.BindAddr, &c.ID, &c.Name, &c.Owner)
 		if err == nil {
 			return &c
 		}
@@ -180,23 +186,23 @@ func putListeners(ctx context.Context, tx *sql.Tx, lb LoadBalancer) error {
 	return nil
 }
 
-// LoadBalancer returns the load balancer with id.
+// LoadBalancer returns the load balancer with id, whoever owns it.
 func (s *Store) LoadBalancer(ctx context.Context, id string) (LoadBalancer, error) {
-	return s.oneLoadBalancer(ctx, `id = ?`, id)
+	return s.oneLoadBalancer(ctx, id, `id = ?`, id)
 }
 
-// LoadBalancerByName returns the load balancer called name.
-func (s *Store) LoadBalancerByName(ctx context.Context, name string) (LoadBalancer, error) {
-	return s.oneLoadBalancer(ctx, `name = ?`, name)
+// LoadBalancerByName returns owner's load balancer called name.
+func (s *Store) LoadBalancerByName(ctx context.Context, owner, name string) (LoadBalancer, error) {
+	return s.oneLoadBalancer(ctx, name, `owner = ? AND name = ?`, owner, name)
 }
 
-func (s *Store) oneLoadBalancer(ctx context.Context, where string, key string) (LoadBalancer, error) {
-	list, err := s.loadBalancers(ctx, ` WHERE `+where, key)
+func (s *Store) oneLoadBalancer(ctx context.Context, ref, where string, args ...any) (LoadBalancer, error) {
+	list, err := s.loadBalancers(ctx, ` WHERE `+where, args...)
 	if err != nil {
 		return LoadBalancer{}, err
 	}
 	if len(list) == 0 {
-		return LoadBalancer{}, fmt.Errorf("load balancer %s: %w", key, ErrNotFound)
+		return LoadBalancer{}, fmt.Errorf("load balancer %s: %w", ref, ErrNotFound)
 	}
 	return list[0], nil
 }
@@ -204,6 +210,11 @@ func (s *Store) oneLoadBalancer(ctx context.Context, where string, key string) (
 // LoadBalancers lists every load balancer, oldest first.
 func (s *Store) LoadBalancers(ctx context.Context) ([]LoadBalancer, error) {
 	return s.loadBalancers(ctx, "")
+}
+
+// LoadBalancersOf lists owner's load balancers, oldest first.
+func (s *Store) LoadBalancersOf(ctx context.Context, owner string) ([]LoadBalancer, error) {
+	return s.loadBalancers(ctx, ` WHERE owner = ?`, owner)
 }
 
 func (s *Store) loadBalancers(ctx context.Context, where string, args ...any) ([]LoadBalancer, error) {

@@ -37,13 +37,14 @@ func TestLoadBalancerRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(byID, want) {
 		t.Fatalf("read back\n%+v\nwant\n%+v", byID, want)
 	}
-	byName, err := s.LoadBalancerByName(ctx, "lb1")
+	byName, err := s.LoadBalancerByName(ctx, "", "lb1")
 	if err != nil || byName.ID != want.ID {
 		t.Fatalf("by name: %+v, %v", byName, err)
 	}
 	for _, lookup := range []func() error{
 		func() error { _, err := s.LoadBalancer(ctx, "lb-00000000000000009"); return err },
-		func() error { _, err := s.LoadBalancerByName(ctx, "nope"); return err },
+		func() error { _, err := s.LoadBalancerByName(ctx, "", "nope"); return err },
+		func() error { _, err := s.LoadBalancerByName(ctx, "alice", "lb1"); return err },
 	} {
 		if err := lookup(); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("unknown load balancer: %v, want ErrNotFound", err)
@@ -210,5 +211,105 @@ func TestMigration2KeepsData(t *testing.T) {
 	}
 	if err := s.CreateLoadBalancer(context.Background(), newLB(1, "127.0.0.1", 80)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLoadBalancerNamesArePerOwner(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	alices, bobs := newLB(1, "127.0.0.1", 8081), newLB(2, "127.0.0.1", 8082)
+	alices.Owner, bobs.Owner, bobs.Name = "alice", "bob", alices.Name
+	for _, lb := range []LoadBalancer{alices, bobs} {
+		if err := s.CreateLoadBalancer(ctx, lb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, lb := range []LoadBalancer{alices, bobs} {
+		got, err := s.LoadBalancerByName(ctx, lb.Owner, lb.Name)
+		if err != nil || !reflect.DeepEqual(got, lb) {
+			t.Fatalf("%s's %s: %+v, %v", lb.Owner, lb.Name, got, err)
+		}
+		mine, err := s.LoadBalancersOf(ctx, lb.Owner)
+		if err != nil || len(mine) != 1 || mine[0].ID != lb.ID {
+			t.Fatalf("%s's load balancers: %+v, %v", lb.Owner, mine, err)
+		}
+	}
+	if _, err := s.LoadBalancerByName(ctx, "", alices.Name); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a name of accounts' load balancers found among those of none: %v", err)
+	}
+	again := newLB(3, "127.0.0.1", 8083)
+	again.Owner, again.Name = "alice", alices.Name
+	if err := s.CreateLoadBalancer(ctx, again); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("alice's name twice: %v, want ErrDuplicate", err)
+	}
+	// Ports are the host's, whoever owns the load balancer holding one.
+	carol := newLB(4, "127.0.0.1", 8081)
+	carol.Owner = "carol"
+	var lce *ListenerConflictError
+	if err := s.CreateLoadBalancer(ctx, carol); !errors.As(err, &lce) || lce.Owner != "alice" || lce.ID != alices.ID {
+		t.Fatalf("port of alice's load balancer: %v", err)
+	}
+	if all, err := s.LoadBalancers(ctx); err != nil || len(all) != 2 {
+		t.Fatalf("every load balancer: %+v, %v", all, err)
+	}
+}
+
+// TestMigration8KeepsData opens a database made by migrations 1 to 7: its
+// load balancers keep their settings, listeners and targets, in their
+// order, and become of no account.
+func TestMigration8KeepsData(t *testing.T) {
+	want := newLB(1, "0.0.0.0", 9002, 9001, 9003)
+	want.ProxyProtocol = false
+	s := openMigratedFrom(t, 7,
+		`INSERT INTO load_balancers (id, name, bind_addr, algorithm, health_protocol, health_port, health_path, health_matcher,
+			health_interval_ms, health_timeout_ms, healthy_threshold, unhealthy_threshold,
+			deregistration_delay_ms, idle_timeout_ms, connect_timeout_ms, created_at)
+			VALUES ('lb-00000000000000001', 'lb1', '0.0.0.0', 'round_robin', 'HTTP', 8080, '/health', '200-399',
+			30000, 6000, 5, 2, 300000, 350000, 1500, '2026-01-02T03:04:06.000000000Z')`,
+		`INSERT INTO lb_listeners (lb_id, port, target_port) VALUES
+			('lb-00000000000000001', 9002, 80), ('lb-00000000000000001', 9001, 80), ('lb-00000000000000001', 9003, 80)`,
+		`INSERT INTO lb_targets (lb_id, target_id, kind, addr, port, registered_at) VALUES
+			('lb-00000000000000001', 'i-00000000000000002', 'instance', '10.77.0.2', 0, '2026-01-02T03:04:05.000000000Z'),
+			('lb-00000000000000001', '127.0.0.1:9000', 'ip', '127.0.0.1', 9000, '2026-01-02T03:04:05.000000000Z'),
+			('lb-00000000000000001', 'i-00000000000000001', 'instance', '10.77.0.3', 0, '2026-01-02T03:04:05.000000000Z')`)
+	ctx := context.Background()
+	got, err := s.LoadBalancerByName(ctx, "", "lb1")
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after migration\n%+v, %v\nwant\n%+v", got, err, want)
+	}
+	targets, err := s.Targets(ctx, want.ID)
+	if err != nil || len(targets) != 3 || targets[0].ID != "i-00000000000000002" || targets[1].Port != 9000 || targets[2].Addr != "10.77.0.3" {
+		t.Fatalf("targets after migration: %+v, %v", targets, err)
+	}
+	for _, index := range []string{"lb_listeners_port", "lb_targets_target"} {
+		var n int
+		if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`, index).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("index %s: %d, %v", index, n, err)
+		}
+	}
+
+	// The name is the owner's now, and the ports still everyone's.
+	theirs := newLB(2, "127.0.0.1", 9100)
+	theirs.Owner, theirs.Name = "alice", "lb1"
+	if err := s.CreateLoadBalancer(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	var lce *ListenerConflictError
+	clash := newLB(3, "127.0.0.1", 9001)
+	if err := s.CreateLoadBalancer(ctx, clash); !errors.As(err, &lce) || lce.ID != want.ID {
+		t.Fatalf("port of the migrated load balancer: %v", err)
+	}
+	// Listeners and targets still hang on their load balancer.
+	if _, err := s.db.Exec(`INSERT INTO lb_listeners (lb_id, port, target_port) VALUES ('lb-00000000000000009', 1, 1)`); err == nil {
+		t.Fatal("a listener of no load balancer was recorded")
+	}
+	if err := s.DeleteLoadBalancer(ctx, want.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Targets(ctx, want.ID); len(got) != 0 {
+		t.Fatalf("targets outlived their migrated load balancer: %+v", got)
+	}
+	if err := s.CreateLoadBalancer(ctx, clash); err != nil {
+		t.Fatalf("its port after delete: %v", err)
 	}
 }

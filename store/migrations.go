@@ -204,6 +204,75 @@ CREATE TABLE client_tokens (
 	PRIMARY KEY (owner, token)
 ) WITHOUT ROWID;
 `,
+	8: `
+-- Load balancers belong to accounts, and names are unique within one
+-- account's, as on ELB. The name's UNIQUE is a column constraint, which
+-- SQLite cannot drop: the table is made again. Dropping it would cascade
+-- to its listeners and targets (foreign keys are on, and cannot be turned
+-- off inside a transaction), so they are set aside first and put back
+-- under their old rowids, which keep their order.
+CREATE TEMP TABLE lb_listeners_kept AS SELECT rowid AS seq, lb_id, port, target_port FROM lb_listeners;
+CREATE TEMP TABLE lb_targets_kept AS
+	SELECT rowid AS seq, lb_id, target_id, kind, addr, port, registered_at FROM lb_targets;
+DROP TABLE lb_listeners;
+DROP TABLE lb_targets;
+
+CREATE TABLE load_balancers_new (
+	id                      TEXT PRIMARY KEY,
+	owner                   TEXT NOT NULL DEFAULT '',
+	name                    TEXT NOT NULL,
+	bind_addr               TEXT NOT NULL,
+	algorithm               TEXT NOT NULL,
+	health_protocol         TEXT NOT NULL,
+	health_port             INTEGER NOT NULL DEFAULT 0,
+	health_path             TEXT NOT NULL DEFAULT '',
+	health_matcher          TEXT NOT NULL DEFAULT '',
+	health_interval_ms      INTEGER NOT NULL,
+	health_timeout_ms       INTEGER NOT NULL,
+	healthy_threshold       INTEGER NOT NULL,
+	unhealthy_threshold     INTEGER NOT NULL,
+	deregistration_delay_ms INTEGER NOT NULL,
+	idle_timeout_ms         INTEGER NOT NULL,
+	connect_timeout_ms      INTEGER NOT NULL,
+	proxy_protocol          INTEGER NOT NULL DEFAULT 0,
+	created_at              TEXT NOT NULL,
+	UNIQUE (owner, name)
+);
+INSERT INTO load_balancers_new (id, name, bind_addr, algorithm, health_protocol, health_port, health_path, health_matcher,
+	health_interval_ms, health_timeout_ms, healthy_threshold, unhealthy_threshold,
+	deregistration_delay_ms, idle_timeout_ms, connect_timeout_ms, proxy_protocol, created_at)
+SELECT id, name, bind_addr, algorithm, health_protocol, health_port, health_path, health_matcher,
+	health_interval_ms, health_timeout_ms, healthy_threshold, unhealthy_threshold,
+	deregistration_delay_ms, idle_timeout_ms, connect_timeout_ms, proxy_protocol, created_at
+FROM load_balancers;
+DROP TABLE load_balancers;
+ALTER TABLE load_balancers_new RENAME TO load_balancers;
+
+CREATE TABLE lb_listeners (
+	lb_id       TEXT NOT NULL REFERENCES load_balancers(id) ON DELETE CASCADE,
+	port        INTEGER NOT NULL,
+	target_port INTEGER NOT NULL,
+	PRIMARY KEY (lb_id, port)
+);
+CREATE INDEX lb_listeners_port ON lb_listeners(port);
+INSERT INTO lb_listeners (rowid, lb_id, port, target_port) SELECT seq, lb_id, port, target_port FROM lb_listeners_kept;
+
+CREATE TABLE lb_targets (
+	lb_id         TEXT NOT NULL REFERENCES load_balancers(id) ON DELETE CASCADE,
+	target_id     TEXT NOT NULL,
+	kind          TEXT NOT NULL CHECK (kind IN ('instance', 'ip')),
+	addr          TEXT NOT NULL,
+	port          INTEGER NOT NULL DEFAULT 0,
+	registered_at TEXT NOT NULL,
+	PRIMARY KEY (lb_id, target_id)
+);
+CREATE INDEX lb_targets_target ON lb_targets(target_id);
+INSERT INTO lb_targets (rowid, lb_id, target_id, kind, addr, port, registered_at)
+	SELECT seq, lb_id, target_id, kind, addr, port, registered_at FROM lb_targets_kept;
+
+DROP TABLE lb_listeners_kept;
+DROP TABLE lb_targets_kept;
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -31,7 +31,7 @@ const (
 	// ask for.
 	MaxPresignExpiry = 7 * 24 * time.Hour
 	// UnsignedPayload in X-Amz-Content-Sha256 leaves the body out of the
-	// signature; only presigned requests may use it.
+	// signature; only presigned requests and VerifyStreamed's may use it.
 	UnsignedPayload = "UNSIGNED-PAYLOAD"
 )
 
@@ -68,6 +68,23 @@ func (f LookupFunc) Lookup(ctx context.Context, accessKeyID string) (string, str
 // into body. now is the server's time. A failure to verify is an *Error; a
 // failure of secrets to look is returned wrapped, as an internal error.
 func Verify(r *http.Request, body []byte, now time.Time, secrets SecretLookup) (Identity, error) {
+	return verify(r, now, secrets, func(c *claim) (string, *Error) { return payloadHash(r, body, c.presigned) })
+}
+
+// VerifyStreamed checks the signature of a request whose body the caller
+// streams unread, an upload of gigabytes: as S3 allows, it must carry
+// X-Amz-Content-Sha256: UNSIGNED-PAYLOAD, so the signature covers the
+// method, path, query and headers but not the bytes.
+func VerifyStreamed(r *http.Request, now time.Time, secrets SecretLookup) (Identity, error) {
+	return verify(r, now, secrets, func(*claim) (string, *Error) {
+		if r.Header.Get("X-Amz-Content-Sha256") != UnsignedPayload {
+			return "", incomplete("An upload must be signed with X-Amz-Content-Sha256: %s.", UnsignedPayload)
+		}
+		return UnsignedPayload, nil
+	})
+}
+
+func verify(r *http.Request, now time.Time, secrets SecretLookup, hashOf func(*claim) (string, *Error)) (Identity, error) {
 	query, e := parseQuery(r.URL.RawQuery)
 	if e != nil {
 		return Identity{}, e
@@ -86,7 +103,7 @@ func Verify(r *http.Request, body []byte, now time.Time, secrets SecretLookup) (
 	if err != nil {
 		return Identity{}, fmt.Errorf("look up access key %s: %w", c.accessKeyID, err)
 	}
-	hash, e := payloadHash(r, body, c.presigned)
+	hash, e := hashOf(c)
 	if e != nil {
 		return Identity{}, e
 	}

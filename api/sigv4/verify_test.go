@@ -188,3 +188,40 @@ func TestVerifyLookupFailure(t *testing.T) {
 		t.Fatalf("Verify: %v, want the lookup's own error, not an *Error", err)
 	}
 }
+
+func TestVerifyStreamed(t *testing.T) {
+	unsigned := signing{payloadHash: UnsignedPayload, header: http.Header{"X-Amz-Content-Sha256": {UnsignedPayload}}}
+	cases := []struct {
+		name string
+		s    signing
+		edit func(*http.Request)
+		code string
+	}{
+		{name: "unsigned payload", s: unsigned},
+		{name: "any body goes", s: unsigned, edit: func(r *http.Request) { r.Body = io.NopCloser(strings.NewReader("other bytes")) }},
+		{name: "body hash instead", s: signing{header: http.Header{"X-Amz-Content-Sha256": {hashHex(form)}}}, code: CodeIncompleteSignature},
+		{name: "no content hash", s: signing{}, code: CodeIncompleteSignature},
+		{name: "tampered path", s: unsigned, edit: func(r *http.Request) { r.URL.Path = "/elsewhere" }, code: CodeSignatureDoesNotMatch},
+		{name: "wrong secret", s: signing{payloadHash: UnsignedPayload, secret: "not-the-secret-at-all-0000000000000000000",
+			header: http.Header{"X-Amz-Content-Sha256": {UnsignedPayload}}}, code: CodeSignatureDoesNotMatch},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := signHeader(t, tc.s)
+			if tc.edit != nil {
+				tc.edit(r)
+			}
+			id, err := VerifyStreamed(r, t0, keys)
+			if tc.code == "" {
+				if err != nil || id.Account != account {
+					t.Fatalf("VerifyStreamed: %+v, %v", id, err)
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Code != tc.code {
+				t.Fatalf("VerifyStreamed: %v, want %s", err, tc.code)
+			}
+		})
+	}
+}

@@ -2,24 +2,41 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"kumo/api/wire"
 )
 
 type client struct {
-	base string
-	http *http.Client
+	base   string
+	http   *http.Client
+	region string
 }
 
 func (g *globals) client() *client {
-	return &client{base: strings.TrimRight(g.endpoint, "/"), http: &http.Client{Timeout: 10 * time.Minute}}
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = os.Getenv("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		region = "local"
+	}
+	return &client{base: strings.TrimRight(g.endpoint, "/"), http: &http.Client{Timeout: 10 * time.Minute}, region: region}
 }
+
+// restService is the service name kumod's REST API is signed for.
+const restService = "kumo"
 
 // apiError is a failure the server reported.
 type apiError struct{ body wire.Error }
@@ -29,23 +46,43 @@ func (e *apiError) Error() string { return e.body.Code + ": " + e.body.Message }
 // do sends a request and decodes a JSON answer into out (when not nil).
 func (c *client) do(method, path string, body any, out any) error {
 	var r io.Reader
+	var data []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if data, err = json.Marshal(body); err != nil {
 			return err
 		}
-		r = bytes.NewReader(b)
+		r = bytes.NewReader(data)
 	}
-	return c.send(method, path, "application/json", r, out)
+	sum := sha256.Sum256(data)
+	return c.send(method, path, "application/json", r, hex.EncodeToString(sum[:]), out)
 }
 
-func (c *client) send(method, path, contentType string, body io.Reader, out any) error {
+// upload streams body, signed as UNSIGNED-PAYLOAD: hashing gigabytes
+// first would read them twice.
+func (c *client) upload(path string, body io.Reader, out any) error {
+	return c.send("POST", path, "application/octet-stream", body, unsignedPayload, out)
+}
+
+const unsignedPayload = "UNSIGNED-PAYLOAD"
+
+// send signs the request with AWS Signature Version 4, with the keys the
+// AWS CLI would use, and sends it.
+func (c *client) send(method, path, contentType string, body io.Reader, payloadHash string, out any) error {
+	creds, err := credentials(os.Getenv)
+	if err != nil {
+		return err
+	}
 	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		return err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payloadHash, restService, c.region, time.Now()); err != nil {
+		return err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -135,7 +135,7 @@ func upload(c *client, path string) (string, error) {
 	}
 	pr := &progressReader{r: f, total: fi.Size(), name: filepath.Base(path)}
 	var out wire.Blob
-	err = c.send("POST", "/api/v1/blobs", "application/octet-stream", pr, &out)
+	err = c.upload("/api/v1/blobs", pr, &out)
 	fmt.Fprintln(os.Stderr)
 	if err != nil {
 		return "", fmt.Errorf("upload %s: %w", path, err)

@@ -236,7 +236,7 @@ func newConsoleOutputCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out rawBody
-			if err := g.client().send("GET", "/api/v1/instances/"+url.PathEscape(args[0])+"/console", "", nil, &out); err != nil {
+			if err := g.client().do("GET", "/api/v1/instances/"+url.PathEscape(args[0])+"/console", nil, &out); err != nil {
 				return err
 			}
 			_, err := os.Stdout.Write(out)

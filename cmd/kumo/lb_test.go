@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,6 +9,9 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
+
+	"kumo/api/sigv4"
 )
 
 // TestLBCommandsSendWhatWasGiven runs each command against a server that
@@ -18,8 +22,19 @@ func TestLBCommandsSendWhatWasGiven(t *testing.T) {
 		body         any
 	}
 	var got []request
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIACLITEST000000001")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "cli-test-secret")
+	keys := sigv4.LookupFunc(func(_ context.Context, id string) (string, string, error) {
+		if id != "AKIACLITEST000000001" {
+			return "", "", sigv4.ErrUnknownKey
+		}
+		return "cli-test-secret", "123456789012", nil
+	})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, _ := io.ReadAll(r.Body)
+		if id, err := sigv4.Verify(r, data, time.Now(), keys); err != nil || id.Service != "kumo" {
+			t.Errorf("%s %s: signature %+v, %v", r.Method, r.URL.Path, id, err)
+		}
 		req := request{method: r.Method, path: r.URL.Path}
 		if len(data) > 0 {
 			json.Unmarshal(data, &req.body)

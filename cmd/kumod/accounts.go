@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"kumo/accounts"
+	"kumo/api"
 	"kumo/api/sigv4"
 	"kumo/internal/clock"
 	"kumo/store"
@@ -37,6 +38,13 @@ func openAccounts(ctx context.Context, st *store.Store, dataDir, region string, 
 	case admin.EnvIgnored:
 		log.Warn("the admin access key in the environment is not this cloud's: it applies only to the first start", "env", accounts.EnvAccessKeyID)
 	}
+	n, err := st.AdoptOrphans(ctx, admin.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("gave the instances made before accounts to the admin account", "instances", n, "account", admin.Account.ID)
+	}
 	return accts, nil
 }
 
@@ -52,11 +60,38 @@ func (a ec2Auth) Authenticate(r *http.Request, body []byte, service string) (str
 	if err != nil {
 		return "", err
 	}
+	return id.Account, checkService(id, service)
+}
+
+func checkService(id sigv4.Identity, service string) error {
 	if id.Service != service {
-		return "", &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch,
+		return &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch,
 			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s', not '%s'.", service, id.Service)}
 	}
-	return id.Account, nil
+	return nil
+}
+
+// AuthenticateREST checks the signatures of REST requests, made with the
+// same keys for the service "kumo".
+func (a ec2Auth) AuthenticateREST(r *http.Request, body []byte, streamed bool) (api.Caller, error) {
+	var id sigv4.Identity
+	var err error
+	if streamed {
+		id, err = sigv4.VerifyStreamed(r, a.clock.Now(), sigv4.LookupFunc(a.lookup))
+	} else {
+		id, err = sigv4.Verify(r, body, a.clock.Now(), sigv4.LookupFunc(a.lookup))
+	}
+	if err != nil {
+		return api.Caller{}, err
+	}
+	if err := checkService(id, api.RESTService); err != nil {
+		return api.Caller{}, err
+	}
+	account, err := a.accounts.Get(r.Context(), id.Account)
+	if err != nil {
+		return api.Caller{}, err
+	}
+	return api.Caller{Account: account.ID, Admin: account.Admin}, nil
 }
 
 func (a ec2Auth) lookup(ctx context.Context, accessKeyID string) (string, string, error) {

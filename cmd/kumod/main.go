@@ -181,7 +181,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	opts := api.Options{EC2Auth: ec2Auth{accounts: accts, clock: clk}, Region: cfg.region, Zone: cfg.zone, KeyPairs: keys,
+	auth := ec2Auth{accounts: accts, clock: clk}
+	opts := api.Options{EC2Auth: auth, RESTAuth: auth, Region: cfg.region, Zone: cfg.zone, KeyPairs: keys,
 		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc}), Metrics: met}
 	if cfg.throttle {
 		opts.Throttle = api.DefaultThrottle

@@ -12,9 +12,14 @@
 //   - HTTP on port 80 answers "kumo-tiny <instance id>";
 //   - the first virtio disk with an ext4 file system is mounted
 //     read-write at /data; the image's root disk is one;
-//   - a virtio disk holding a tar archive is the seed disk; its user-data
-//     file, if it starts with "#!", runs at every boot in the background,
-//     its output going to the console and /var/log/user-data.log;
+//   - the user data, from the instance metadata service at
+//     169.254.169.254 (IMDSv1), else from the seed disk (a virtio disk
+//     holding a tar archive, whose user-data file it is), runs at every
+//     boot in the background if it starts with "#!", its output going to
+//     the console and /var/log/user-data.log; the console says which
+//     source it came from;
+//   - the public key the metadata service gives becomes root's
+//     authorized key;
 //   - the ACPI power button unmounts /data and powers off; reboot and
 //     poweroff typed in the guest do the same through busybox init;
 //   - the serial console shows "kumo-tiny: ready <id> <ip> <uptime>"

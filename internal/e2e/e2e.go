@@ -120,6 +120,13 @@ type Cloud struct {
 	args    []string        // extra kumod flags
 }
 
+// Keys every test cloud's first start takes for its admin account, and
+// the CLI signs with.
+const (
+	AdminKeyID  = "AKIAKUMOENDTOEND0001"
+	AdminSecret = "end-to-end-secret-0123456789abcdef"
+)
+
 // Start runs kumod on a fresh data dir, with extra flags, and waits until
 // it serves.
 func Start(tb testing.TB, kumodArgs ...string) *Cloud {
@@ -158,6 +165,7 @@ func (c *Cloud) startKumod() {
 	args := []string{"--data-dir", c.DataDir, "--listen", c.Addr, "--libvirt-uri", LibvirtURI,
 		"--network", TestNetwork.Name, "--image-cache", ImageCache(), "--stop-timeout", "20s"}
 	c.cmd = exec.Command(c.kumod, append(args, c.args...)...)
+	c.cmd.Env = append(os.Environ(), "KUMO_ADMIN_ACCESS_KEY_ID="+AdminKeyID, "KUMO_ADMIN_SECRET_ACCESS_KEY="+AdminSecret)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	if err := c.cmd.Start(); err != nil {
 		c.tb.Fatal(err)
@@ -237,7 +245,8 @@ func (c *Cloud) cleanup() {
 // CLI runs the kumo command against this cloud and returns its output.
 func (c *Cloud) CLI(args ...string) (string, error) {
 	cmd := exec.Command(c.cli, args...)
-	cmd.Env = append(os.Environ(), "KUMO_ENDPOINT=http://"+c.Addr)
+	cmd.Env = append(os.Environ(), "KUMO_ENDPOINT=http://"+c.Addr,
+		"AWS_ACCESS_KEY_ID="+AdminKeyID, "AWS_SECRET_ACCESS_KEY="+AdminSecret, "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return string(out), fmt.Errorf("kumo %s: %v: %s", strings.Join(args, " "), err, ee.Stderr)

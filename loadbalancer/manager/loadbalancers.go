@@ -28,28 +28,30 @@ const (
 const Unavailable loadbalancer.Health = "unavailable"
 
 // LoadBalancer is a load balancer as callers see it: its configuration
-// with defaults filled in, whether it serves, and its metrics.
+// with defaults filled in, whose it is, whether it serves, and its metrics.
 type LoadBalancer struct {
 	loadbalancer.Config
+	Owner       string // the account it belongs to; empty for none
 	CreatedAt   time.Time
 	State       State
 	StateReason string
 	Stats       loadbalancer.Stats
 }
 
-// Create records a load balancer and starts it. cfg.ID is chosen here;
-// an empty BindAddr takes the manager's default.
-func (m *Manager) Create(ctx context.Context, cfg loadbalancer.Config) (LoadBalancer, error) {
+// Create records a load balancer owned by the account and starts it.
+// cfg.ID is chosen here; an empty BindAddr takes the manager's default.
+func (v Scoped) Create(ctx context.Context, cfg loadbalancer.Config) (LoadBalancer, error) {
+	m := v.m
 	cfg.ID = ids.New("lb")
 	cfg, err := m.checked(cfg)
 	if err != nil {
 		return LoadBalancer{}, err
 	}
-	r := rowOf(cfg, m.clk.Now())
+	r := rowOf(cfg, v.owner, m.clk.Now())
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.store.CreateLoadBalancer(ctx, r); err != nil {
-		return LoadBalancer{}, storeError(err, cfg.Name)
+		return LoadBalancer{}, v.storeError(err, cfg.Name)
 	}
 	if err := m.startLocked(ctx, r); err != nil {
 		// Nothing was bound; take back the record so the name and ports
@@ -101,10 +103,15 @@ func validName(name string) error {
 }
 
 // storeError turns the store's refusals into this package's error kinds.
-func storeError(err error, name string) error {
+// A port is refused whoever holds it, but only a load balancer the account
+// sees is named.
+func (v Scoped) storeError(err error, name string) error {
 	var lce *store.ListenerConflictError
 	switch {
 	case errors.As(err, &lce):
+		if !v.sees(lce.Owner) {
+			return errs.New(ErrDuplicateListener, "listener port %d is already used by another account's load balancer", lce.Port)
+		}
 		return errs.New(ErrDuplicateListener, "listener port %d is already used by load balancer '%s' (%s) bound to %s",
 			lce.Port, lce.Name, lce.ID, lce.BindAddr)
 	case errors.Is(err, store.ErrDuplicate):
@@ -113,22 +120,30 @@ func storeError(err error, name string) error {
 	return err
 }
 
-// Get returns the load balancer with id or name ref.
-func (m *Manager) Get(ctx context.Context, ref string) (LoadBalancer, error) {
+// Get returns the account's load balancer with id or name ref.
+func (v Scoped) Get(ctx context.Context, ref string) (LoadBalancer, error) {
+	m := v.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r, err := m.resolve(ctx, ref)
+	r, err := v.resolve(ctx, ref)
 	if err != nil {
 		return LoadBalancer{}, err
 	}
 	return m.viewLocked(ctx, r)
 }
 
-// List returns every load balancer, oldest first.
-func (m *Manager) List(ctx context.Context) ([]LoadBalancer, error) {
+// List returns the account's load balancers, oldest first.
+func (v Scoped) List(ctx context.Context) ([]LoadBalancer, error) {
+	m := v.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rows, err := m.store.LoadBalancers(ctx)
+	var rows []store.LoadBalancer
+	var err error
+	if v.owner == "" {
+		rows, err = m.store.LoadBalancers(ctx)
+	} else {
+		rows, err = m.store.LoadBalancersOf(ctx, v.owner)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -141,15 +156,16 @@ func (m *Manager) List(ctx context.Context) ([]LoadBalancer, error) {
 	return out, nil
 }
 
-// Update changes a load balancer's settings: change edits a copy of the
-// current configuration (its id and name stay), the result is recorded and
-// applied to the running balancer. A running load balancer refuses a
-// change its listeners cannot bind; a failed one records it and tries to
-// start with it at once.
-func (m *Manager) Update(ctx context.Context, ref string, change func(*loadbalancer.Config) error) (LoadBalancer, error) {
+// Update changes the settings of one of the account's load balancers:
+// change edits a copy of the current configuration (its id, name and owner
+// stay), the result is recorded and applied to the running balancer. A
+// running load balancer refuses a change its listeners cannot bind; a
+// failed one records it and tries to start with it at once.
+func (v Scoped) Update(ctx context.Context, ref string, change func(*loadbalancer.Config) error) (LoadBalancer, error) {
+	m := v.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r, err := m.resolve(ctx, ref)
+	r, err := v.resolve(ctx, ref)
 	if err != nil {
 		return LoadBalancer{}, err
 	}
@@ -163,9 +179,9 @@ func (m *Manager) Update(ctx context.Context, ref string, change func(*loadbalan
 	if cfg, err = m.checked(cfg); err != nil {
 		return LoadBalancer{}, err
 	}
-	next := rowOf(cfg, r.CreatedAt)
+	next := rowOf(cfg, r.Owner, r.CreatedAt)
 	if err := m.store.UpdateLoadBalancer(ctx, next); err != nil {
-		return LoadBalancer{}, storeError(err, cfg.Name)
+		return LoadBalancer{}, v.storeError(err, cfg.Name)
 	}
 	b := m.running[r.ID]
 	if b == nil {
@@ -190,11 +206,13 @@ func (m *Manager) Update(ctx context.Context, ref string, change func(*loadbalan
 	return m.viewLocked(ctx, next)
 }
 
-// Delete removes a load balancer. Its record goes first, so that a crash
-// before its balancer stops cannot bring it back at the next start.
-func (m *Manager) Delete(ctx context.Context, ref string) error {
+// Delete removes one of the account's load balancers. Its record goes
+// first, so that a crash before its balancer stops cannot bring it back at
+// the next start.
+func (v Scoped) Delete(ctx context.Context, ref string) error {
+	m := v.m
 	m.mu.Lock()
-	r, err := m.resolve(ctx, ref)
+	r, err := v.resolve(ctx, ref)
 	if err == nil {
 		err = m.store.DeleteLoadBalancer(ctx, r.ID)
 	}
@@ -215,24 +233,29 @@ func (m *Manager) Delete(ctx context.Context, ref string) error {
 	return nil
 }
 
-// resolve reads the load balancer named by id or name.
-func (m *Manager) resolve(ctx context.Context, ref string) (store.LoadBalancer, error) {
+// resolve reads the load balancer the account names by id or name. One it
+// does not see is not found, with the very error of one that does not
+// exist.
+func (v Scoped) resolve(ctx context.Context, ref string) (store.LoadBalancer, error) {
 	var r store.LoadBalancer
 	var err error
 	if ids.Valid("lb", ref) {
-		r, err = m.store.LoadBalancer(ctx, ref)
+		r, err = v.m.store.LoadBalancer(ctx, ref)
+		if err == nil && !v.sees(r.Owner) {
+			err = store.ErrNotFound
+		}
 	} else {
-		r, err = m.store.LoadBalancerByName(ctx, ref)
+		r, err = v.m.store.LoadBalancerByName(ctx, v.owner, ref)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return r, errs.New(ErrNotFound, "load balancer '%s' not found", ref)
+		return store.LoadBalancer{}, errs.New(ErrNotFound, "load balancer '%s' not found", ref)
 	}
 	return r, err
 }
 
 // viewLocked describes a stored load balancer with its live state.
 func (m *Manager) viewLocked(ctx context.Context, r store.LoadBalancer) (LoadBalancer, error) {
-	v := LoadBalancer{Config: configOf(r), CreatedAt: r.CreatedAt, State: Active}
+	v := LoadBalancer{Config: configOf(r), Owner: r.Owner, CreatedAt: r.CreatedAt, State: Active}
 	if b := m.running[r.ID]; b != nil {
 		v.Stats = b.Stats()
 		return v, nil

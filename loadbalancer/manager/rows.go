@@ -25,10 +25,10 @@ func configOf(r store.LoadBalancer) loadbalancer.Config {
 	return cfg
 }
 
-// rowOf is the stored form of a configuration.
-func rowOf(cfg loadbalancer.Config, created time.Time) store.LoadBalancer {
+// rowOf is the stored form of owner's configuration.
+func rowOf(cfg loadbalancer.Config, owner string, created time.Time) store.LoadBalancer {
 	r := store.LoadBalancer{
-		ID: cfg.ID, Name: cfg.Name, BindAddr: cfg.BindAddr, Algorithm: string(cfg.Algorithm),
+		ID: cfg.ID, Owner: owner, Name: cfg.Name, BindAddr: cfg.BindAddr, Algorithm: string(cfg.Algorithm),
 		Health: store.HealthCheck{
 			Protocol: cfg.Health.Protocol, Port: cfg.Health.Port, Path: cfg.Health.Path, Matcher: cfg.Health.Matcher,
 			Interval: cfg.Health.Interval, Timeout: cfg.Health.Timeout,

@@ -21,8 +21,8 @@ func TestConfigSurvivesTheStore(t *testing.T) {
 		},
 	} {
 		created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-		r := rowOf(cfg, created)
-		if got := configOf(r); !reflect.DeepEqual(got, cfg) || !r.CreatedAt.Equal(created) {
+		r := rowOf(cfg, "alice", created)
+		if got := configOf(r); !reflect.DeepEqual(got, cfg) || !r.CreatedAt.Equal(created) || r.Owner != "alice" {
 			t.Errorf("round trip of %s:\n%+v\nwant\n%+v", cfg.Name, got, cfg)
 		}
 	}

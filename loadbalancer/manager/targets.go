@@ -15,16 +15,18 @@ import (
 	"kumo/store"
 )
 
-// Register adds targets to a load balancer, all or none. Each is an
-// instance id ("i-...") or ADDRESS:PORT. An instance that is not running
-// is registered out of service until it runs.
-func (m *Manager) Register(ctx context.Context, ref string, targets []string) error {
+// Register adds targets to one of the account's load balancers, all or
+// none. Each is one of the account's instances ("i-...") or, for the
+// administrator only, ADDRESS:PORT. An instance that is not running is
+// registered out of service until it runs.
+func (v Scoped) Register(ctx context.Context, ref string, targets []string) error {
 	if len(targets) == 0 {
 		return errs.New(errs.MissingParameter, "at least one target is required")
 	}
+	m := v.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r, err := m.resolve(ctx, ref)
+	r, err := v.resolve(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -32,7 +34,7 @@ func (m *Manager) Register(ctx context.Context, ref string, targets []string) er
 	var rows []store.Target
 	seen := map[string]bool{}
 	for _, spec := range targets {
-		t, row, err := m.lookupTarget(ctx, spec)
+		t, row, err := v.lookupTarget(ctx, spec)
 		if err != nil {
 			return err
 		}
@@ -56,15 +58,17 @@ func (m *Manager) Register(ctx context.Context, ref string, targets []string) er
 	return nil
 }
 
-// Deregister removes targets from a load balancer, all or none. Their open
-// connections may finish within the deregistration delay.
-func (m *Manager) Deregister(ctx context.Context, ref string, targets []string) error {
+// Deregister removes targets from one of the account's load balancers, all
+// or none. Their open connections may finish within the deregistration
+// delay.
+func (v Scoped) Deregister(ctx context.Context, ref string, targets []string) error {
 	if len(targets) == 0 {
 		return errs.New(errs.MissingParameter, "at least one target is required")
 	}
+	m := v.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	r, err := m.resolve(ctx, ref)
+	r, err := v.resolve(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -134,20 +138,27 @@ func parseTarget(spec string) (instance string, ap netip.AddrPort, err error) {
 	return "", netip.AddrPortFrom(a, ap.Port()), nil
 }
 
-// lookupTarget resolves a target given by a caller into what the data path
-// and the store need.
-func (m *Manager) lookupTarget(ctx context.Context, spec string) (loadbalancer.Target, store.Target, error) {
+// lookupTarget resolves a target given by the account into what the data
+// path and the store need.
+func (v Scoped) lookupTarget(ctx context.Context, spec string) (loadbalancer.Target, store.Target, error) {
+	m := v.m
 	now := m.clk.Now()
 	id, ap, err := parseTarget(spec)
 	if err != nil {
 		return loadbalancer.Target{}, store.Target{}, err
 	}
 	if id == "" {
+		// An address reaches whatever the data plane or kumod's own
+		// loopback does, other accounts' instances included.
+		if v.owner != "" {
+			return loadbalancer.Target{}, store.Target{}, errs.New(ErrInvalidTarget,
+				"target '%s' is an address; only the administrator registers addresses, an account registers its instances", spec)
+		}
 		t, err := m.addressTarget(ap)
 		return t, store.Target{ID: t.ID, Kind: store.TargetIP, Addr: t.Addr.String(), Port: t.Port, RegisteredAt: now}, err
 	}
 	in, err := m.inst.Get(ctx, id)
-	if errors.Is(err, instances.ErrNotFound) {
+	if errors.Is(err, instances.ErrNotFound) || err == nil && !v.sees(in.Owner) {
 		return loadbalancer.Target{}, store.Target{}, errs.New(ErrInvalidTarget, "instance '%s' does not exist", id)
 	}
 	if err != nil {

@@ -61,15 +61,25 @@ func (f *fakeInstances) OnStateChange(fn func(string, instances.State)) {
 }
 
 // set records an instance's state and tells the hooks, as the instance
-// service does.
+// service does. The instance keeps its owner.
 func (f *fakeInstances) set(id, ip string, st instances.State) {
 	f.mu.Lock()
-	f.byID[id] = instances.Instance{Instance: store.Instance{ID: id, PrivateIP: ip, State: string(st)}, State: st}
+	owner := f.byID[id].Owner
+	f.byID[id] = instances.Instance{Instance: store.Instance{ID: id, Owner: owner, PrivateIP: ip, State: string(st)}, State: st}
 	hooks := f.hooks
 	f.mu.Unlock()
 	for _, fn := range hooks {
 		fn(id, st)
 	}
+}
+
+// own gives an instance to an account.
+func (f *fakeInstances) own(id, owner string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in := f.byID[id]
+	in.Owner = owner
+	f.byID[id] = in
 }
 
 func instanceID(n int) string { return fmt.Sprintf("i-%017x", n) }

@@ -187,13 +187,33 @@ if [ -n "$seeddisk" ]; then
 	mkdir -p /run/seed
 	tar -x -f "$seeddisk" -C /run/seed || say "cannot read seed disk $seeddisk"
 fi
-ud=/run/seed/user-data
-if [ -s "$ud" ] && [ "$(head -c 2 "$ud")" = "#!" ]; then
-	cp "$ud" /run/user-data
-	chmod 700 /run/user-data
-	say "running user-data"
-	(cd / && /run/user-data </dev/null 2>&1 | tee -a /var/log/user-data.log >/dev/console) &
-fi
+
+# Instance data comes from the instance metadata service, as cloud-init
+# reads it on EC2; the seed disk stands in on a host that has none. It is
+# fetched in the background: boot does not wait for it.
+metadata() {
+	wget -q -T 2 -O "$2" "http://169.254.169.254/latest/$1" 2>/dev/null || { rm -f "$2"; return 1; }
+}
+instance_data() {
+	if metadata meta-data/public-keys/0/openssh-key /run/openssh-key; then
+		mkdir -p /root/.ssh
+		chmod 700 /root/.ssh
+		cp /run/openssh-key /root/.ssh/authorized_keys
+		chmod 600 /root/.ssh/authorized_keys
+		say "public key from metadata"
+	fi
+	from=metadata
+	if ! metadata user-data /run/user-data; then
+		from="seed disk"
+		[ -s /run/seed/user-data ] && cp /run/seed/user-data /run/user-data
+	fi
+	if [ -s /run/user-data ] && [ "$(head -c 2 /run/user-data)" = "#!" ]; then
+		chmod 700 /run/user-data
+		say "running user-data from $from"
+		(cd / && /run/user-data </dev/null 2>&1 | tee -a /var/log/user-data.log >/dev/console) &
+	fi
+}
+instance_data &
 
 say "ready $id ${ip%/*} $(uptime_s)"
 

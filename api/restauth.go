@@ -1,0 +1,94 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"kumo/api/sigv4"
+	"kumo/images"
+	"kumo/loadbalancer/manager"
+)
+
+// RESTAuth tells which account sent a REST request. The REST API takes the
+// same access keys as the EC2 API, signed the same way (AWS Signature
+// Version 4, for the service "kumo").
+type RESTAuth interface {
+	// AuthenticateREST checks r's signature: over body, which the caller
+	// has read, or, for a route that streams its body (streamed), over the
+	// rest of the request, signed as UNSIGNED-PAYLOAD.
+	AuthenticateREST(r *http.Request, body []byte, streamed bool) (Caller, error)
+}
+
+// Caller is who sent a REST request. Each account sees its own resources
+// as on the EC2 API; the administrator also keeps the cloud's own images,
+// which every account may launch, and its load balancers, which may send
+// to any address.
+type Caller struct {
+	Account string
+	Admin   bool
+}
+
+// RESTService is the service name REST requests are signed for.
+const RESTService = "kumo"
+
+const callerKey = "kumo.caller"
+
+// withAccount lets through only requests signed by an account, and tells h
+// which.
+func (s *Server) withAccount(h echo.HandlerFunc, streamed bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.restAuth == nil {
+			return &sigv4.Error{Code: sigv4.CodeAuthFailure, Message: "This endpoint does not serve the REST API."}
+		}
+		r := c.Request()
+		var body []byte
+		if !streamed {
+			var err error
+			if body, err = io.ReadAll(r.Body); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the request body is too large")
+				}
+				return err
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		caller, err := s.restAuth.AuthenticateREST(r, body, streamed)
+		if err != nil {
+			return err
+		}
+		c.Set(callerKey, caller)
+		return h(c)
+	}
+}
+
+// accountOf is the account that signed the request.
+func accountOf(c echo.Context) string {
+	caller, _ := c.Get(callerKey).(Caller)
+	return caller.Account
+}
+
+// lbsOf is the load balancers as the caller sees them: the
+// administrator's view (every one, and targets of any address) or the
+// account's.
+func (s *Server) lbsOf(c echo.Context) manager.Scoped {
+	caller, _ := c.Get(callerKey).(Caller)
+	if caller.Admin {
+		return s.lbs.For("")
+	}
+	return s.lbs.For(caller.Account)
+}
+
+// imagesOf is the images as the caller sees them: the administrator's
+// view (every image, registering the cloud's own) or the account's.
+func (s *Server) imagesOf(c echo.Context) images.Scoped {
+	caller, _ := c.Get(callerKey).(Caller)
+	if caller.Admin {
+		return s.images.For("")
+	}
+	return s.images.For(caller.Account)
+}
