@@ -115,14 +115,20 @@ func (s *Service) launch(ctx context.Context, in store.Instance) (again bool, er
 		}},
 		{"start-domain", func() error { return s.startDomain(ctx, in, im, sp, net) }},
 	}
+	// Each step's time goes to the log: where a launch spends it is the
+	// first thing to know about a slow one.
+	took := make([]any, 0, 2*len(steps))
 	for _, st := range steps {
+		start := time.Now()
 		if err := st.do(); err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()
 			}
 			return s.launchFailed(ctx, in, st.name, err)
 		}
+		took = append(took, st.name, time.Since(start).Round(time.Millisecond))
 	}
+	s.log.Info("launch steps", append([]any{"instance", in.ID}, took...)...)
 	return false, s.apply(ctx, in, Launched, "")
 }
 

@@ -187,9 +187,11 @@ func (s *Service) waitChannel(ctx context.Context, chw hypervisor.ChannelWriter,
 func (s *Service) restoreFromTemplate(ctx context.Context, in store.Instance, sp hypervisor.Spec, net hypervisor.Network, path string) error {
 	snap := s.driver.(hypervisor.MemorySnapshotter)
 	chw := s.driver.(hypervisor.ChannelWriter)
+	start := time.Now()
 	if err := snap.RestoreMemory(ctx, path, sp); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
+	restored := time.Now()
 	err := s.waitChannel(ctx, chw, in.ID, identityTimeout)
 	if err == nil {
 		err = chw.WriteChannel(ctx, in.ID, identityChannel, s.identityLine(in, net))
@@ -199,6 +201,8 @@ func (s *Service) restoreFromTemplate(ctx context.Context, in store.Instance, sp
 		return fmt.Errorf("identity: %w", err)
 	}
 	s.answered(in.ID)
+	s.log.Info("restore timing", "instance", in.ID, "restore", restored.Sub(start).Round(time.Millisecond),
+		"identity", time.Since(restored).Round(time.Millisecond))
 	return nil
 }
 

@@ -273,6 +273,50 @@ INSERT INTO lb_targets (rowid, lb_id, target_id, kind, addr, port, registered_at
 DROP TABLE lb_listeners_kept;
 DROP TABLE lb_targets_kept;
 `,
+	9: `
+-- The hosts instances are placed on. State is the operator's choice
+-- (enabled, or draining: keeps its instances, takes no new ones); health
+-- is what kumo last saw of the host (unknown until probed, up, down). They
+-- are kept apart so that a host coming back up keeps its operator's
+-- choice. cpus, memory_mib and arch are what the host last reported, kept
+-- so that a host that is down still lists its size.
+CREATE TABLE hosts (
+	id                  TEXT PRIMARY KEY,
+	name                TEXT NOT NULL UNIQUE,
+	uri                 TEXT NOT NULL,
+	zone                TEXT NOT NULL,
+	netns               TEXT NOT NULL DEFAULT '',
+	state               TEXT NOT NULL CHECK (state IN ('enabled', 'draining')),
+	health              TEXT NOT NULL CHECK (health IN ('unknown', 'up', 'down')),
+	health_reason       TEXT NOT NULL DEFAULT '',
+	reserved_vcpus      INTEGER NOT NULL DEFAULT 0,
+	reserved_memory_mib INTEGER NOT NULL DEFAULT 0,
+	cpu_ratio           REAL NOT NULL,
+	memory_ratio        REAL NOT NULL,
+	cpus                INTEGER NOT NULL DEFAULT 0,
+	memory_mib          INTEGER NOT NULL DEFAULT 0,
+	arch                TEXT NOT NULL DEFAULT '',
+	created_at          TEXT NOT NULL,
+	updated_at          TEXT NOT NULL
+);
+
+-- One row per instance holding vCPUs and memory on a host. There is no
+-- foreign key to instances: capacity is claimed before the instance row
+-- is written, so that a launch that cannot be placed leaves nothing.
+CREATE TABLE capacity_claims (
+	instance_id     TEXT PRIMARY KEY,
+	host_id         TEXT NOT NULL REFERENCES hosts(id),
+	vcpus           INTEGER NOT NULL,
+	memory_mib      INTEGER NOT NULL,
+	group_name      TEXT NOT NULL DEFAULT '',
+	group_partition INTEGER NOT NULL DEFAULT 0,
+	created_at      TEXT NOT NULL
+);
+-- Covering, so that the usage of every host is summed from the index
+-- alone, in host order, without reading the table.
+CREATE INDEX capacity_claims_host ON capacity_claims(host_id, vcpus, memory_mib);
+CREATE INDEX capacity_claims_group ON capacity_claims(group_name, host_id, group_partition);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

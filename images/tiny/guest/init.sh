@@ -191,8 +191,12 @@ fi
 # Instance data comes from the instance metadata service, as cloud-init
 # reads it on EC2; the seed disk stands in on a host that has none. It is
 # fetched in the background: boot does not wait for it.
+# (busybox's own wget -T crashes: timeout bounds it instead.)
 metadata() {
-	wget -q -T 2 -O "$2" "http://169.254.169.254/latest/$1" 2>/dev/null || { rm -f "$2"; return 1; }
+	timeout 5 wget -q -O "$2" "http://169.254.169.254/latest/$1" 2>/run/metadata.err && return 0
+	grep -q ' 404 ' /run/metadata.err || say "metadata $1: $(cat /run/metadata.err)"
+	rm -f "$2"
+	return 1
 }
 instance_data() {
 	if metadata meta-data/public-keys/0/openssh-key /run/openssh-key; then
