@@ -3,17 +3,13 @@ package accounts
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"strings"
 
-	"kumo/internal/atomicfile"
 	"kumo/internal/errs"
+	"kumo/internal/keyfile"
 )
 
 // MasterKeyFile is the master key's file name in the data dir: 32 random
@@ -61,34 +57,19 @@ func openSealer(dataDir string, secretsStored bool) (*sealer, error) {
 }
 
 func readMasterKey(path string) ([]byte, error) {
-	info, err := os.Stat(path)
+	key, err := keyfile.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		return nil, errs.New(ErrMasterKey, "master key %s: %v", path, err)
-	}
-	if !info.Mode().IsRegular() {
-		return nil, errs.New(ErrMasterKey, "the master key %s is not a regular file", path)
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
-		return nil, errs.New(ErrMasterKey, "the master key %s is open to other users (mode %04o); make it 0600", path, perm)
-	}
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errs.New(ErrMasterKey, "master key %s: %v", path, err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(text)))
-	if err != nil || len(key) != 32 {
-		return nil, errs.New(ErrMasterKey, "the master key %s is not 64 hexadecimal digits", path)
+		return nil, errs.New(ErrMasterKey, "the master key: %v", err)
 	}
 	return key, nil
 }
 
 func makeMasterKey(path string) ([]byte, error) {
-	key := make([]byte, 32)
-	rand.Read(key)
-	if err := atomicfile.WriteBytes(path, 0o600, []byte(hex.EncodeToString(key)+"\n")); err != nil {
+	key, err := keyfile.Create(path)
+	if err != nil {
 		return nil, errs.New(ErrMasterKey, "create master key %s: %v", path, err)
 	}
 	return key, nil

@@ -17,8 +17,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"kumo/hosts"
 	"kumo/images"
 	"kumo/instances"
+	"kumo/internal/clock"
 	"kumo/keypairs"
 	"kumo/loadbalancer/manager"
 	"kumo/tags"
@@ -40,6 +42,11 @@ type Server struct {
 	throttle  *throttle
 	metrics   MetricsReader
 	restAuth  RESTAuth
+	hosts     *hosts.Service
+	sessions  SessionAuth
+	events    *hub
+	done      <-chan struct{}
+	clock     clock.Clock
 }
 
 // Options tune the API.
@@ -65,6 +72,17 @@ type Options struct {
 	// RESTAuth tells which account sent a REST request; without it the
 	// REST API refuses every request.
 	RESTAuth RESTAuth
+	// Hosts serves /api/v1/hosts to the administrator.
+	Hosts *hosts.Service
+	// Sessions signs people in to the browser console; the REST API then
+	// also takes requests with its session cookie. Without it the
+	// console's pages are not served.
+	Sessions SessionAuth
+	// Done, once closed, ends the event streams, which would otherwise
+	// hold http.Server.Shutdown until its deadline.
+	Done <-chan struct{}
+	// Clock paces the event streams' heartbeats; default the wall clock.
+	Clock clock.Clock
 }
 
 // New returns the HTTP handler of the API.
@@ -81,7 +99,12 @@ func New(inst *instances.Service, im *images.Service, lbs *manager.Manager, log 
 	s := &Server{instances: inst, images: im, lbs: lbs, log: log, maxUpload: opts.MaxUpload,
 		ec2Auth: opts.EC2Auth, region: opts.Region, zone: opts.Zone, keyPairs: opts.KeyPairs,
 		tags: opts.Tags, throttle: newThrottle(opts.Throttle, time.Now),
-		metrics: opts.Metrics, restAuth: opts.RESTAuth}
+		metrics: opts.Metrics, restAuth: opts.RESTAuth, hosts: opts.Hosts,
+		sessions: opts.Sessions, events: newHub(), done: opts.Done, clock: opts.Clock}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	inst.OnStateChange(s.events.publish)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

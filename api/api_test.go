@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"kumo/api/sigv4"
+	"kumo/api/wire"
+	"kumo/hosts"
+	"kumo/hypervisor"
 	"kumo/hypervisor/fake"
 	"kumo/images"
 	"kumo/instances"
@@ -435,4 +438,74 @@ type refuseAll struct{}
 
 func (refuseAll) AuthenticateREST(*http.Request, []byte, bool) (Caller, error) {
 	return Caller{}, &sigv4.Error{Code: sigv4.CodeSignatureDoesNotMatch, Message: "no"}
+}
+
+// TestHostsAreTheAdministrators drives /api/v1/hosts: the administrator
+// registers, lists, drains, enables and removes hosts; an account may not.
+func TestHostsAreTheAdministrators(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "kumo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	fleet := hosts.New(hosts.Config{}, st, func(string) (hypervisor.Driver, error) { return fake.New(fake.Options{}), nil }, clock.Real{}, log)
+	if err := fleet.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fleet.Close)
+	srv, _, _ := newTestAPIWith(t, Options{MaxUpload: 1 << 20, Hosts: fleet})
+
+	var h wire.Host
+	if code := call(t, srv, "POST", "/api/v1/hosts", map[string]any{"name": "rack1", "uri": "test:///default", "zone": "local-a",
+		"reserved": map[string]any{"vcpus": 1, "memory_mib": 512}}, &h); code != http.StatusCreated {
+		t.Fatalf("register: %d", code)
+	}
+	// The fake host has 2 CPUs and 4 GiB: (2-1)×16 vCPUs, (4096-512)×1 MiB.
+	if h.Capacity.VCPUs != 16 || h.Capacity.MemoryMiB != 3584 || h.State != "enabled" {
+		t.Fatalf("registered %+v", h)
+	}
+	var doc errDoc
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+		status             int
+		code               string
+	}{
+		{"an account listing", "GET", "/api/v1/hosts", nil, 403, "UnauthorizedOperation"},
+		{"an account draining", "POST", "/api/v1/hosts/rack1/drain", nil, 403, "UnauthorizedOperation"},
+		{"an account registering", "POST", "/api/v1/hosts", map[string]any{"name": "mine", "uri": "test:///default", "zone": "local-a"}, 403, "UnauthorizedOperation"},
+	} {
+		if code := callAs(t, srv, "bob", tc.method, tc.path, tc.body, &doc); code != tc.status || doc.Error.Code != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, code, doc.Error.Code, tc.status, tc.code)
+		}
+	}
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+		status             int
+		code               string
+	}{
+		{"a duplicate name", "POST", "/api/v1/hosts", map[string]any{"name": "rack1", "uri": "test:///default", "zone": "local-a"}, 409, "InvalidHost.Duplicate"},
+		{"an unknown scheme", "POST", "/api/v1/hosts", map[string]any{"name": "x", "uri": "vbox:///x", "zone": "local-a"}, 400, "InvalidParameterValue"},
+		{"an unknown host", "POST", "/api/v1/hosts/nope/drain", nil, 404, "InvalidHostID.NotFound"},
+	} {
+		if code := call(t, srv, tc.method, tc.path, tc.body, &doc); code != tc.status || doc.Error.Code != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, code, doc.Error.Code, tc.status, tc.code)
+		}
+	}
+	if code := call(t, srv, "POST", "/api/v1/hosts/rack1/drain", nil, &h); code != http.StatusOK || h.State != "draining" {
+		t.Fatalf("drain: %d %+v", code, h)
+	}
+	if code := call(t, srv, "POST", "/api/v1/hosts/rack1/enable", nil, &h); code != http.StatusOK || h.State != "enabled" {
+		t.Fatalf("enable: %d %+v", code, h)
+	}
+	var list wire.Hosts
+	if call(t, srv, "GET", "/api/v1/hosts", nil, &list); len(list.Hosts) != 1 {
+		t.Fatalf("listed %+v", list)
+	}
+	if code := call(t, srv, "DELETE", "/api/v1/hosts/rack1", nil, nil); code != http.StatusNoContent {
+		t.Fatalf("remove: %d", code)
+	}
 }

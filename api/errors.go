@@ -8,6 +8,7 @@ import (
 
 	"kumo/api/sigv4"
 	"kumo/api/wire"
+	"kumo/hosts"
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/errs"
@@ -44,6 +45,13 @@ var errorCodes = []struct {
 	{manager.ErrInvalidTarget, http.StatusBadRequest, "InvalidTarget"},
 	{manager.ErrTargetNotRegistered, http.StatusBadRequest, "InvalidTarget"},
 	{loadbalancer.ErrPortInUse, http.StatusConflict, "InvalidConfigurationRequest"},
+	{hosts.ErrNotFound, http.StatusNotFound, "InvalidHostID.NotFound"},
+	{hosts.ErrDuplicateName, http.StatusConflict, "InvalidHost.Duplicate"},
+	{hosts.ErrDuplicateURI, http.StatusConflict, "InvalidHost.Duplicate"},
+	{hosts.ErrInUse, http.StatusConflict, "InvalidHost.InUse"},
+	{hosts.ErrClaimed, http.StatusConflict, "InvalidInstanceID.Conflict"},
+	{hosts.ErrUnreachable, http.StatusServiceUnavailable, "HostUnreachable"},
+	{errAdminOnly, http.StatusForbidden, "UnauthorizedOperation"},
 	{errs.InvalidParameter, http.StatusBadRequest, "InvalidParameterValue"},
 	{errs.MissingParameter, http.StatusBadRequest, "MissingParameter"},
 	{errs.InstanceLimit, http.StatusBadRequest, "InstanceLimitExceeded"},

@@ -54,7 +54,7 @@ func benchAPI(b *testing.B, n int, owner string, opts Options) (*httptest.Server
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	im, _ := images.New(st, filepath.Join(dir, "images"), clock.Real{}, log)
-	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), MaxInstances: 100_000}, st, fake.New(fake.Options{}), im, clock.Real{}, log)
+	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), MaxInstances: 100_000, MaxPerOwner: 100_000}, st, fake.New(fake.Options{}), im, clock.Real{}, log)
 	b.Cleanup(svc.Close)
 	opts.Tags = tags.New(st, map[string]tags.Resources{tags.Instance: svc})
 	srv := httptest.NewServer(New(svc, im, manager.New(st, svc, manager.Config{}, clock.Real{}, log), log, opts))

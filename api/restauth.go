@@ -37,10 +37,19 @@ const RESTService = "kumo"
 
 const callerKey = "kumo.caller"
 
-// withAccount lets through only requests signed by an account, and tells h
-// which.
+// withAccount lets through only requests of an account, and tells h which:
+// those with a console session cookie (and, when they change state, its
+// CSRF token), otherwise those signed with the account's key.
 func (s *Server) withAccount(h echo.HandlerFunc, streamed bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		signedIn, ok, err := s.sessionCaller(c)
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.Set(callerKey, signedIn)
+			return h(c)
+		}
 		if s.restAuth == nil {
 			return &sigv4.Error{Code: sigv4.CodeAuthFailure, Message: "This endpoint does not serve the REST API."}
 		}
@@ -58,6 +67,12 @@ func (s *Server) withAccount(h echo.HandlerFunc, streamed bool) echo.HandlerFunc
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		caller, err := s.restAuth.AuthenticateREST(r, body, streamed)
+		var se *sigv4.Error
+		if s.sessions != nil && errors.As(err, &se) && se.Code == sigv4.CodeMissingAuthenticationToken {
+			// Neither signed nor signed in: for the console, a session
+			// that ended.
+			return errSignIn
+		}
 		if err != nil {
 			return err
 		}
@@ -66,7 +81,10 @@ func (s *Server) withAccount(h echo.HandlerFunc, streamed bool) echo.HandlerFunc
 	}
 }
 
-// accountOf is the account that signed the request.
+var errSignIn = &sigv4.Error{Code: sigv4.CodeAuthFailure,
+	Message: "Sign in to the console, or sign the request with AWS Signature Version 4."}
+
+// accountOf is the account that sent the request.
 func accountOf(c echo.Context) string {
 	caller, _ := c.Get(callerKey).(Caller)
 	return caller.Account

@@ -4,8 +4,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-
-	"kumo/web"
 )
 
 // Route is one endpoint. All endpoints are listed in routes, so the whole
@@ -17,15 +15,29 @@ type Route struct {
 	// Upload routes take a raw file body instead of a small JSON document.
 	Upload bool
 	// Public routes answer without a signature: the EC2 API checks its
-	// own, and health checks and the console's page need none.
+	// own, health checks and the console's files need none, and the
+	// console's pages check their session themselves, sending a browser
+	// without one to sign in.
 	Public bool
 }
 
 func (s *Server) routes() []Route {
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", Handler: s.health, Public: true},
-		{Method: http.MethodGet, Path: "/", Handler: s.placeholderPage, Public: true},
+		{Method: http.MethodGet, Path: "/", Handler: s.root, Public: true},
 		{Method: http.MethodPost, Path: "/", Handler: s.ec2, Public: true},
+
+		{Method: http.MethodGet, Path: "/signin", Handler: s.signInPage, Public: true},
+		{Method: http.MethodPost, Path: "/signin", Handler: s.signIn, Public: true},
+		{Method: http.MethodPost, Path: "/signout", Handler: s.signOut, Public: true},
+		{Method: http.MethodGet, Path: "/instances", Handler: s.page("instances"), Public: true},
+		{Method: http.MethodGet, Path: "/instances/:id", Handler: s.page("instance"), Public: true},
+		{Method: http.MethodGet, Path: "/launch", Handler: s.page("launch"), Public: true},
+		{Method: http.MethodGet, Path: "/images", Handler: s.page("images"), Public: true},
+		{Method: http.MethodGet, Path: "/load-balancers", Handler: s.page("load-balancers"), Public: true},
+		{Method: http.MethodGet, Path: "/hosts", Handler: s.page("hosts"), Public: true},
+		{Method: http.MethodGet, Path: "/static/*", Handler: static, Public: true},
+		{Method: http.MethodGet, Path: "/api/v1/events", Handler: s.streamEvents},
 
 		{Method: http.MethodGet, Path: "/api/v1/instance-types", Handler: s.listTypes},
 
@@ -44,8 +56,16 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/reboot", Handler: s.instanceAction},
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/terminate", Handler: s.instanceAction},
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/image", Handler: s.createImage},
+		{Method: http.MethodGet, Path: "/api/v1/instances/:id/tags", Handler: s.instanceTags},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/console", Handler: s.consoleOutput},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/metrics", Handler: instanceMetrics(func(c echo.Context) instanceGetter { return s.instances.For(accountOf(c)) }, s.metrics)},
+
+		{Method: http.MethodGet, Path: "/api/v1/hosts", Handler: s.listHosts},
+		{Method: http.MethodPost, Path: "/api/v1/hosts", Handler: s.registerHost},
+		{Method: http.MethodGet, Path: "/api/v1/hosts/:ref", Handler: s.getHost},
+		{Method: http.MethodDelete, Path: "/api/v1/hosts/:ref", Handler: s.removeHost},
+		{Method: http.MethodPost, Path: "/api/v1/hosts/:ref/drain", Handler: s.hostAction},
+		{Method: http.MethodPost, Path: "/api/v1/hosts/:ref/enable", Handler: s.hostAction},
 
 		{Method: http.MethodGet, Path: "/api/v1/load-balancers", Handler: s.listLoadBalancers},
 		{Method: http.MethodPost, Path: "/api/v1/load-balancers", Handler: s.createLoadBalancer},
@@ -59,13 +79,4 @@ func (s *Server) routes() []Route {
 
 func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// placeholderPage serves the console's page, or the EC2 API for a GET
-// that names an action, as EC2 accepts.
-func (s *Server) placeholderPage(c echo.Context) error {
-	if c.QueryParams().Has("Action") {
-		return s.ec2(c)
-	}
-	return c.HTMLBlob(http.StatusOK, web.Index)
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +44,23 @@ func TestInstanceLifecycle(t *testing.T) {
 		waitHTTP(in, "/", in.ID)
 	}
 	t.Logf("two instances answered HTTP %.1fs after the launch call", time.Since(started).Seconds())
+	// The local host holds their capacity: two t2.nano, 1 vCPU and 512 MiB each.
+	var fleet struct {
+		Hosts []struct {
+			Name, Health string
+			Used         struct {
+				VCPUs     int   `json:"vcpus"`
+				MemoryMiB int64 `json:"memory_mib"`
+			}
+			Instances int
+		}
+	}
+	if err := json.Unmarshal([]byte(c.MustCLI("hosts", "ls", "--json")), &fleet); err != nil || len(fleet.Hosts) != 1 {
+		t.Fatalf("hosts: %+v %v", fleet, err)
+	}
+	if h := fleet.Hosts[0]; h.Name != "local" || h.Health != "up" || h.Instances != 2 || h.Used.VCPUs != 2 || h.Used.MemoryMiB != 1024 {
+		t.Fatalf("the local host: %+v", h)
+	}
 	for _, in := range ins {
 		c.WaitState(in.ID, "running", 10*time.Second)
 		waitHTTP(in, "/born", in.ID)

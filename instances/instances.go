@@ -57,6 +57,9 @@ type Config struct {
 	// MaxPerOwner caps one account's live instances, as EC2's instance
 	// limit does.
 	MaxPerOwner int
+	// Capacity claims the host's CPU and memory for each live instance;
+	// nil claims nothing.
+	Capacity Capacity
 }
 
 func (c *Config) setDefaults() {
@@ -84,18 +87,22 @@ func (c *Config) setDefaults() {
 	if c.MaxPerOwner == 0 {
 		c.MaxPerOwner = 32
 	}
+	if c.Capacity == nil {
+		c.Capacity = noCapacity{}
+	}
 }
 
 // Service manages instances on one host.
 type Service struct {
-	cfg    Config
-	store  *store.Store
-	driver hypervisor.Driver
-	images *images.Service
-	clock  clock.Clock
-	log    *slog.Logger
-	disks  disks
-	owner  string // this control plane's id, recorded in its domains
+	cfg      Config
+	store    *store.Store
+	driver   hypervisor.Driver
+	capacity Capacity
+	images   *images.Service
+	clock    clock.Clock
+	log      *slog.Logger
+	disks    disks
+	owner    string // this control plane's id, recorded in its domains
 
 	ctx    context.Context // ends when the service closes
 	cancel context.CancelFunc
@@ -120,7 +127,7 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{
-		cfg: cfg, store: st, driver: drv, images: im, clock: clk, log: log,
+		cfg: cfg, store: st, driver: drv, images: im, clock: clk, log: log, capacity: cfg.Capacity,
 		disks: disks{dir: cfg.DataDir},
 		ctx:   ctx, cancel: cancel,
 		locks: map[string]*sync.Mutex{}, queued: map[string]bool{}, forced: map[string]bool{},

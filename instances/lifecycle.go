@@ -99,10 +99,25 @@ func (s *Service) actOne(ctx context.Context, in store.Instance, ev Event) (Stat
 			s.enforceReboot(in.ID, s.clock.Now())
 			return ch, nil
 		}
+		// A stopped instance holds no capacity: starting it claims its
+		// share of its host again, or fails as EC2 does when it is full.
+		claimed := false
+		if ev == Start {
+			typ, _ := LookupType(in.Type)
+			if _, err := s.capacity.Claim(ctx, in.Host, typ, []string{in.ID}, 1); err != nil {
+				return StateChange{}, err
+			}
+			claimed = true
+		}
 		err = s.apply(ctx, in, ev, "")
 		if err == nil {
 			s.kick(in.ID)
 			return ch, nil
+		}
+		if claimed {
+			if rerr := s.capacity.Release(context.WithoutCancel(ctx), in.ID); rerr != nil {
+				s.log.Error("release capacity", "instance", in.ID, "err", rerr)
+			}
 		}
 		if !errors.Is(err, store.ErrStale) || attempt == 3 {
 			return StateChange{}, err

@@ -22,6 +22,9 @@ func (s *Service) Open(ctx context.Context) error {
 	if err := s.removeOrphans(ctx); err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
+	if err := s.syncCapacity(ctx); err != nil {
+		return fmt.Errorf("reconcile capacity: %w", err)
+	}
 	// Subscribe before looking, so that nothing changes unseen in between.
 	events, err := s.driver.Events(s.ctx)
 	if err != nil {

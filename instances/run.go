@@ -108,10 +108,25 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	}
 	now := s.clock.Now()
 	reservation := ids.New("r")
-	rows := make([]store.Instance, count)
+	instanceIDs := make([]string, count)
+	for i := range instanceIDs {
+		instanceIDs[i] = ids.New("i")
+	}
+	// Capacity first: the launch keeps as many instances as the host can
+	// run, between MinCount and MaxCount, or fails whole.
+	claimed, err := s.capacity.Claim(ctx, s.cfg.Host, typ, instanceIDs, req.MinCount)
+	if err != nil {
+		return nil, err
+	}
+	unclaim := func() {
+		if err := s.capacity.Release(context.WithoutCancel(ctx), instanceIDs[:claimed]...); err != nil {
+			s.log.Error("release capacity of a failed launch", "err", err)
+		}
+	}
+	rows := make([]store.Instance, claimed)
 	for i := range rows {
 		rows[i] = store.Instance{
-			ID: ids.New("i"), ReservationID: reservation, LaunchIndex: i, Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
+			ID: instanceIDs[i], ReservationID: reservation, LaunchIndex: i, Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
 			Host: s.cfg.Host, MAC: randomMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
 		}
 	}
@@ -122,6 +137,9 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 			ReservationID: reservation, CreatedAt: now}
 	}
 	created, err := s.store.CreateInstances(ctx, launch)
+	if err != nil {
+		unclaim()
+	}
 	switch {
 	case errors.Is(err, store.ErrTokenUsed):
 		// Another launch with the token won the race: answer as a retry.

@@ -13,9 +13,15 @@ func (s *Service) OnStateChange(fn func(id string, state State)) {
 	s.stateHooks = append(s.stateHooks, fn)
 }
 
-// changed tells the registered hooks and the watchers of id that id
-// entered state.
+// changed gives back the capacity of an instance that stopped or
+// terminated, and tells the registered hooks and the watchers of id that
+// id entered state.
 func (s *Service) changed(id string, state State) {
+	if !holdsCapacity(state) {
+		if err := s.capacity.Release(s.ctx, id); err != nil {
+			s.log.Error("release capacity", "instance", id, "state", state, "err", err)
+		}
+	}
 	s.mu.Lock()
 	hooks := s.stateHooks
 	for ch := range s.watchers[id] {

@@ -24,7 +24,7 @@ say() { printf 'setup: %s\n' "$*"; }
 
 packages=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
   qemu-system-x86 qemu-utils dnsmasq-base busybox-static e2fsprogs iproute2 iptables pkg-config gcc
-  awscli python3-boto3)
+  awscli python3-boto3 chromium)
 missing=()
 for p in "${packages[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")

@@ -125,3 +125,46 @@ type Error struct {
 type ErrorDocument struct {
 	Error *Error `json:"error"`
 }
+
+// Resources is an amount of CPU and memory.
+type Resources struct {
+	VCPUs     int   `json:"vcpus"`
+	MemoryMiB int64 `json:"memory_mib"`
+}
+
+// Host is a hypervisor host of the fleet with its capacity and usage.
+type Host struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	URI          string    `json:"uri"`
+	Zone         string    `json:"zone"`
+	Netns        string    `json:"netns,omitempty"`
+	State        string    `json:"state"`  // enabled or draining
+	Health       string    `json:"health"` // up, down or unknown
+	HealthReason string    `json:"health_reason,omitempty"`
+	Arch         string    `json:"arch,omitempty"`
+	Reported     Resources `json:"reported"`
+	Reserved     Resources `json:"reserved"`
+	CPURatio     float64   `json:"cpu_ratio"`
+	MemoryRatio  float64   `json:"memory_ratio"`
+	Capacity     Resources `json:"capacity"` // (reported - reserved) × ratio
+	Used         Resources `json:"used"`
+	Instances    int       `json:"instances"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Hosts is a host listing.
+type Hosts struct {
+	Hosts []Host `json:"hosts"`
+}
+
+// RegisterHostRequest adds a host to the fleet.
+type RegisterHostRequest struct {
+	Name        string    `json:"name"`
+	URI         string    `json:"uri"`
+	Zone        string    `json:"zone"`
+	Netns       string    `json:"netns,omitempty"`
+	Reserved    Resources `json:"reserved"`
+	CPURatio    float64   `json:"cpu_ratio,omitempty"`
+	MemoryRatio float64   `json:"memory_ratio,omitempty"`
+}

@@ -46,6 +46,7 @@ func newRoot() *cobra.Command {
 		newConsoleOutputCmd(g),
 		newTypesCmd(g),
 		newLBCmd(g),
+		newHostsCmd(g),
 	)
 	return root
 }

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"kumo/api"
+	"kumo/hosts"
+	"kumo/hypervisor"
 	"kumo/hypervisor/libvirt"
 	"kumo/images"
 	"kumo/instances"
@@ -31,6 +33,7 @@ import (
 	"kumo/metrics"
 	"kumo/store"
 	"kumo/tags"
+	"kumo/web/session"
 )
 
 type config struct {
@@ -133,9 +136,23 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Info("removed unused image files", "count", n)
 	}
 
+	fleet := hosts.New(hosts.Config{}, st, func(uri string) (hypervisor.Driver, error) {
+		return libvirt.New(uri, libvirt.Options{Accel: cfg.accel})
+	}, clk, log)
+	if err := fleet.Open(ctx); err != nil {
+		return fmt.Errorf("hosts: %w", err)
+	}
+	defer fleet.Close()
+	local, err := fleet.Ensure(ctx, hosts.RegisterRequest{Name: localHost, URI: cfg.libvirtURI, Zone: cfg.zone, Netns: cfg.dataNetns})
+	if err != nil {
+		return fmt.Errorf("register the local host: %w", err)
+	}
+	// Launches right after start need to know the host is up.
+	fleet.CheckHealth()
+
 	svc := instances.New(instances.Config{
 		DataDir: filepath.Join(dataDir, "instances"), TemplateDir: filepath.Join(dataDir, "templates"),
-		Network: cfg.network, Host: host.Hostname,
+		Network: cfg.network, Host: local.Name, Capacity: fleetCapacity{fleet: fleet, store: st, local: local},
 		StopTimeout: cfg.stopTimeout, RebootTimeout: cfg.rebootTimeout, MaxInstances: cfg.maxInstances, MaxPerOwner: cfg.maxPerAccount,
 	}, st, drv, im, clk, log)
 	if err := svc.Open(ctx); err != nil {
@@ -182,8 +199,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	auth := ec2Auth{accounts: accts, clock: clk}
-	opts := api.Options{EC2Auth: auth, RESTAuth: auth, Region: cfg.region, Zone: cfg.zone, KeyPairs: keys,
-		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc}), Metrics: met}
+	sessions, err := session.Open(dataDir, accts, clk)
+	if err != nil {
+		return err
+	}
+	opts := api.Options{EC2Auth: auth, RESTAuth: auth, Hosts: fleet, Region: cfg.region, Zone: cfg.zone, KeyPairs: keys,
+		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc}), Metrics: met,
+		Sessions: sessions, Done: ctx.Done()}
 	if cfg.throttle {
 		opts.Throttle = api.DefaultThrottle
 	}

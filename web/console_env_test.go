@@ -1,0 +1,142 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"kumo/accounts"
+	"kumo/api"
+	"kumo/hypervisor/fake"
+	"kumo/images"
+	"kumo/instances"
+	"kumo/internal/clock"
+	"kumo/loadbalancer/manager"
+	"kumo/store"
+	"kumo/tags"
+	"kumo/web/session"
+)
+
+// cloud is kumod's API and console over a fake host, with one account.
+type cloud struct {
+	srv     *httptest.Server
+	imageID string
+	key     accounts.NewAccessKey
+	// release lets the fake host's domain starts through; until it is
+	// closed every launch stays pending.
+	release func()
+}
+
+// gatedDriver holds each domain start until its gate opens, so that a
+// browser can see an instance pending before it runs.
+type gatedDriver struct {
+	*fake.Driver
+	gate chan struct{}
+}
+
+func (d gatedDriver) Start(ctx context.Context, name string) error {
+	select {
+	case <-d.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return d.Driver.Start(ctx, name)
+}
+
+// newCloud builds the server as kumod does, over the fake host. With
+// preload > 0 the account already has that many running instances, made
+// in the store directly, and the instance service does not run: nothing
+// converges them.
+func newCloud(t *testing.T, preload int) *cloud {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "kumo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	im, err := images.New(st, filepath.Join(dir, "images"), clock.Real{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts, err := accounts.Open(ctx, st, dir, clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := accts.CreateAccount(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cloud{}
+	if c.key, err = accts.CreateAccessKey(ctx, acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := session.Open(dir, accts, clock.Real{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bzImage := make([]byte, 4096)
+	copy(bzImage[0x202:], "HdrS")
+	digest, _, err := im.Upload(bytes.NewReader(bzImage), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := im.Register(ctx, images.RegisterRequest{Name: "kumo-tiny", Description: "the cloud's own image", Kernel: digest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.imageID = img.ID
+
+	gate := make(chan struct{})
+	c.release = func() { close(gate) }
+	drv := gatedDriver{Driver: fake.New(fake.Options{}), gate: gate}
+	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), MaxInstances: 100_000, MaxPerOwner: 100_000},
+		st, drv, im, clock.Real{}, log)
+	t.Cleanup(svc.Close)
+	if preload > 0 {
+		preloadInstances(t, st, acct.ID, img.ID, preload)
+	} else if err := svc.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Instances of the fake host have addresses nothing can reach; a
+	// namespace that does not exist makes every connection to them fail.
+	lbs := manager.New(st, svc, manager.Config{Namespace: "kumo-web-test-none"}, clock.Real{}, log)
+	if err := lbs.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lbs.Close)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	c.srv = httptest.NewServer(api.New(svc, im, lbs, log, api.Options{Sessions: sessions, Done: done,
+		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc})}))
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func preloadInstances(t *testing.T, st *store.Store, owner, imageID string, n int) {
+	t.Helper()
+	now := time.Now()
+	rows := make([]store.Instance, n)
+	names := make([]store.Tag, n)
+	states := []string{"running", "running", "running", "stopped", "pending"}
+	for i := range rows {
+		rows[i] = store.Instance{ID: fmt.Sprintf("i-%017x", i+1), Owner: owner, Name: fmt.Sprintf("web-%04d", i),
+			ImageID: imageID, Type: "t2.micro", State: states[i%len(states)], Host: "local",
+			MAC: fmt.Sprintf("52:54:00:00:%02x:%02x", i/256, i%256), LaunchedAt: now.Add(-time.Duration(i) * time.Minute), UpdatedAt: now}
+		names[i] = store.Tag{ResourceID: rows[i].ID, Key: "Name", Value: rows[i].Name}
+	}
+	pool := store.Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/20")}
+	if _, err := st.CreateInstances(context.Background(), store.Launch{Pool: pool, Instances: rows, Tags: names}); err != nil {
+		t.Fatal(err)
+	}
+}
