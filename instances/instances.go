@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -120,6 +121,7 @@ type Service struct {
 	rebootedAt      map[string]time.Time // last reboot event seen, by instance
 	stateHooks      []func(id string, state State)
 	watchers        map[string]map[chan State]bool // by instance, for actions that wait
+	restoreSlots    chan struct{}                  // one per CPU: see restoreOne
 }
 
 // New returns a service. Call Start to reconcile and begin watching events.
@@ -131,7 +133,7 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 		disks: disks{dir: cfg.DataDir},
 		ctx:   ctx, cancel: cancel,
 		locks: map[string]*sync.Mutex{}, queued: map[string]bool{}, forced: map[string]bool{},
-		watchers: map[string]map[chan State]bool{},
+		watchers: map[string]map[chan State]bool{}, restoreSlots: make(chan struct{}, runtime.NumCPU()),
 		building: map[string]bool{}, failedTemplates: map[string]bool{}, watching: map[string]bool{},
 		lastAnswer: map[string]time.Time{}, rebootedAt: map[string]time.Time{},
 	}

@@ -188,7 +188,7 @@ func (s *Service) restoreFromTemplate(ctx context.Context, in store.Instance, sp
 	snap := s.driver.(hypervisor.MemorySnapshotter)
 	chw := s.driver.(hypervisor.ChannelWriter)
 	start := time.Now()
-	if err := snap.RestoreMemory(ctx, path, sp); err != nil {
+	if err := s.restoreOne(ctx, snap, path, sp); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	restored := time.Now()
@@ -204,6 +204,19 @@ func (s *Service) restoreFromTemplate(ctx context.Context, in store.Instance, sp
 	s.log.Info("restore timing", "instance", in.ID, "restore", restored.Sub(start).Round(time.Millisecond),
 		"identity", time.Since(restored).Round(time.Millisecond))
 	return nil
+}
+
+// restoreOne restores one guest at a time per CPU: restores started all
+// at once share the CPUs, so none finishes before all are nearly done,
+// while one after another each guest comes up as early as it can.
+func (s *Service) restoreOne(ctx context.Context, snap hypervisor.MemorySnapshotter, path string, sp hypervisor.Spec) error {
+	select {
+	case s.restoreSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.restoreSlots }()
+	return snap.RestoreMemory(ctx, path, sp)
 }
 
 // answered records that the guest was just told its identity.
