@@ -70,6 +70,12 @@ func (s *Service) converge(ctx context.Context, id string) error {
 		case ShuttingDown:
 			err = s.terminate(ctx, in)
 		}
+		if errors.Is(err, store.ErrStale) {
+			// Another action moved the instance meanwhile (a terminate
+			// during a launch) and scheduled its own converge.
+			s.log.Debug("converge overtaken", "instance", id, "err", err)
+			return nil
+		}
 		if err != nil || !again {
 			return err
 		}
