@@ -14,6 +14,8 @@ import (
 
 	"kumo/accounts"
 	"kumo/api"
+	"kumo/hosts"
+	"kumo/hypervisor"
 	"kumo/hypervisor/fake"
 	"kumo/images"
 	"kumo/instances"
@@ -29,6 +31,7 @@ type cloud struct {
 	srv     *httptest.Server
 	imageID string
 	key     accounts.NewAccessKey
+	admin   accounts.NewAccessKey // the administrator's, who sees the hosts
 	// release lets the fake host's domain starts through; until it is
 	// closed every launch stays pending.
 	release func()
@@ -72,11 +75,15 @@ func newCloud(t *testing.T, preload int) *cloud {
 	if err != nil {
 		t.Fatal(err)
 	}
+	boot, err := accts.Bootstrap(ctx, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
 	acct, err := accts.CreateAccount(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cloud{}
+	c := &cloud{admin: accounts.NewAccessKey{AccessKey: accounts.AccessKey{ID: boot.AccessKeyID}, Secret: boot.SecretAccessKey}}
 	if c.key, err = accts.CreateAccessKey(ctx, acct.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -115,9 +122,18 @@ func newCloud(t *testing.T, preload int) *cloud {
 		t.Fatal(err)
 	}
 	t.Cleanup(lbs.Close)
+	fleet := hosts.New(hosts.Config{}, st, func(string) (hypervisor.Driver, error) { return fake.New(fake.Options{}), nil }, clock.Real{}, log)
+	if err := fleet.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fleet.Close)
+	if _, err := fleet.Ensure(ctx, hosts.RegisterRequest{Name: "local", URI: "test:///default", Zone: "local-a"}); err != nil {
+		t.Fatal(err)
+	}
+	fleet.CheckHealth()
 	done := make(chan struct{})
 	t.Cleanup(func() { close(done) })
-	c.srv = httptest.NewServer(api.New(svc, im, lbs, log, api.Options{Sessions: sessions, Done: done,
+	c.srv = httptest.NewServer(api.New(svc, im, lbs, log, api.Options{Sessions: sessions, Done: done, Hosts: fleet,
 		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc})}))
 	t.Cleanup(c.srv.Close)
 	return c

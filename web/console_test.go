@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"kumo/accounts"
 )
 
 // The console driven in a real browser: Debian's Chromium, headless,
@@ -84,15 +86,15 @@ func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 
 // signIn fills the sign-in form, which the browser is sent to from next,
 // and lands on next.
-func signIn(t *testing.T, ctx context.Context, c *cloud, next string) {
+func signIn(t *testing.T, ctx context.Context, c *cloud, key accounts.NewAccessKey, next string) {
 	t.Helper()
 	do(t, ctx, "open "+next, chromedp.Navigate(c.srv.URL+next), chromedp.WaitVisible(css("#access_key_id")))
 	if loc, want := get(t, ctx, "location", chromedp.Location()), c.srv.URL+"/signin?next="+url.QueryEscape(next); loc != want {
 		t.Fatalf("without a session %s went to %s, want %s", next, loc, want)
 	}
 	do(t, ctx, "sign in",
-		chromedp.SendKeys(css("#access_key_id"), c.key.ID),
-		chromedp.SendKeys(css("#secret_access_key"), c.key.Secret),
+		chromedp.SendKeys(css("#access_key_id"), key.ID),
+		chromedp.SendKeys(css("#secret_access_key"), key.Secret),
 		chromedp.Submit(css("#secret_access_key")),
 		chromedp.WaitVisible(css("#main")))
 	if loc := get(t, ctx, "location", chromedp.Location()); loc != c.srv.URL+next {
@@ -150,7 +152,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		})
 	}
 
-	signIn(t, ctx, c, "/launch")
+	signIn(t, ctx, c, c.key, "/launch")
 	do(t, ctx, "launch wizard",
 		chromedp.Click(css(fmt.Sprintf(`#image-table tr[data-id=%q]`, c.imageID))),
 		chromedp.Click(css("#next")),
@@ -256,6 +258,19 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Navigate(c.srv.URL+"/instances"),
 		chromedp.WaitVisible(css("#access_key_id")),
 		shoot("signin"))
+
+	// The administrator sees the fleet: usage bars, and drain.
+	signIn(t, ctx, c, c.admin, "/hosts")
+	do(t, ctx, "drain the host",
+		chromedp.WaitVisible(css(`#fleet tbody tr .badge[data-state="up"]`)),
+		chromedp.Click(css(`#fleet button[data-action="drain"]`)),
+		answer("ok"),
+		chromedp.WaitVisible(css(`#fleet .badge[data-state="draining"]`)),
+		shoot("hosts-admin"))
+	do(t, ctx, "the fleet on the overview",
+		chromedp.Navigate(c.srv.URL+"/"),
+		chromedp.WaitVisible(css("#host-usage meter")),
+		shoot("overview-admin"))
 }
 
 // TestInstancesPageWith1000Instances measures the first render of the
@@ -271,7 +286,7 @@ func TestInstancesPageWith1000Instances(t *testing.T) {
 	const n, pageSize = 1000, 50
 	c := newCloud(t, n)
 	ctx := newBrowser(t)
-	signIn(t, ctx, c, "/instances")
+	signIn(t, ctx, c, c.key, "/instances")
 	type timing struct {
 		Rows          int     `json:"rows"`
 		SnapshotMs    float64 `json:"snapshotMs"`

@@ -2,28 +2,20 @@
 // usage and the drain and enable actions; for everyone, the hosts the
 // account's instances run on.
 import { api } from './api.js';
-import { Table, ask, badge, esc, fmtMiB, showError, showSuccess } from './ui.js';
+import { Table, ask, badge, esc, fmtMiB, showError, showSuccess, usageBar } from './ui.js';
 
 const live = ['pending', 'running', 'stopping'];
 
-// usage is a bar of used against capacity, with the figures.
-function usage(used, capacity, fmt = String) {
-  const pct = capacity > 0 ? Math.min(100, Math.round((100 * used) / capacity)) : 0;
-  return `<div class="usage" title="${pct}%"><div class="usage-bar"><span style="width:${pct}%"></span></div>` +
-    `<span class="usage-text">${esc(fmt(used))} / ${esc(fmt(capacity))}</span></div>`;
-}
-
 const fleetTable = document.getElementById('fleet') && new Table(document.getElementById('fleet'), [
-  { key: 'name', label: 'Host', value: (h) => h.name, html: (h) => `${esc(h.name)}<div class="muted">${esc(h.id)}</div>` },
+  { key: 'name', label: 'Host', value: (h) => h.name, html: (h) => `<span title="${esc(h.id)} ${esc(h.uri)}">${esc(h.name)}</span>` },
   { key: 'zone', label: 'Zone', value: (h) => h.zone },
   { key: 'state', label: 'State', value: (h) => h.state, html: (h) => badge(h.state) },
   { key: 'health', label: 'Health', value: (h) => h.health,
     html: (h) => badge(h.health) + (h.health_reason ? `<div class="muted">${esc(h.health_reason)}</div>` : '') },
-  { key: 'vcpus', label: 'vCPUs', value: (h) => h.used.vcpus, html: (h) => usage(h.used.vcpus, h.capacity.vcpus) },
+  { key: 'vcpus', label: 'vCPUs', value: (h) => h.used.vcpus, html: (h) => usageBar(h.used.vcpus, h.capacity.vcpus) },
   { key: 'memory', label: 'Memory', value: (h) => h.used.memory_mib,
-    html: (h) => usage(h.used.memory_mib, h.capacity.memory_mib, fmtMiB) },
+    html: (h) => usageBar(h.used.memory_mib, h.capacity.memory_mib, fmtMiB) },
   { key: 'instances', label: 'Instances', value: (h) => h.instances, num: true },
-  { key: 'uri', label: 'URI', value: (h) => h.uri },
   { key: 'action', label: '', value: () => '',
     html: (h) => `<button type="button" data-host="${esc(h.name)}" data-action="${h.state === 'draining' ? 'enable' : 'drain'}">` +
       `${h.state === 'draining' ? 'Enable' : 'Drain'}</button>` },

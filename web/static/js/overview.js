@@ -1,7 +1,7 @@
 // The overview: the account's instances counted by state, its other
 // resources, and what its instances hold on each host.
 import { api } from './api.js';
-import { attrs, esc, fmtMiB, showError } from './ui.js';
+import { attrs, esc, fmtMiB, showError, usageBar } from './ui.js';
 import { watchInstances } from './live.js';
 
 const states = ['pending', 'running', 'stopping', 'stopped', 'shutting-down', 'terminated'];
@@ -16,6 +16,7 @@ function render() {
     `<a class="card" href="/instances?state=${s}" data-state="${s}"><span class="n">${count[s]}</span>` +
     `<span class="badge ${s}">${s}</span></a>`).join('');
 
+  if (admin) return; // the fleet's bars, drawn by fleet()
   const hosts = new Map();
   for (const i of instances.values()) {
     if (!['pending', 'running', 'stopping'].includes(i.state.name)) continue;
@@ -31,6 +32,25 @@ function render() {
       '<th class="num">Memory</th></tr></thead><tbody>' +
       [...hosts].map(([name, h]) => `<tr><td>${esc(name)}</td><td class="num">${h.n}</td><td class="num">${h.vcpus}</td>` +
         `<td class="num">${esc(fmtMiB(h.mem))}</td></tr>`).join('') + '</tbody></table>';
+}
+
+const admin = document.body.dataset.admin !== undefined;
+
+// fleet draws each host's usage against its capacity, for the
+// administrator, who alone reads the hosts.
+async function fleet() {
+  try {
+    const { hosts } = await api('GET', '/hosts');
+    document.getElementById('host-usage').innerHTML = hosts.length === 0
+      ? '<p class="muted">No host is registered.</p>'
+      : '<table class="data compact"><thead><tr><th>Host</th><th class="num">Instances</th><th>vCPUs</th>' +
+        '<th>Memory</th></tr></thead><tbody>' +
+        hosts.map((h) => `<tr><td><a href="/hosts">${esc(h.name)}</a></td><td class="num">${h.instances}</td>` +
+          `<td>${usageBar(h.used.vcpus, h.capacity.vcpus)}</td>` +
+          `<td>${usageBar(h.used.memory_mib, h.capacity.memory_mib, fmtMiB)}</td></tr>`).join('') + '</tbody></table>';
+  } catch (e) {
+    showError(e, 'Reading hosts');
+  }
 }
 
 function schedule() {
@@ -60,6 +80,7 @@ watchInstances({
     list.forEach((i) => instances.set(i.id, i));
     render();
     resources();
+    if (admin) fleet();
   },
   onChange: (i) => {
     instances.set(i.id, i);

@@ -238,3 +238,13 @@ export class Table {
     this.onRender?.(rows);
   }
 }
+
+// usageBar is a bar of used against capacity, with the figures. A meter,
+// not a styled span: the pages' content security policy refuses inline
+// styles.
+export function usageBar(used, capacity, fmt = String) {
+  const pct = capacity > 0 ? Math.min(100, Math.round((100 * used) / capacity)) : 0;
+  return `<div class="usage" title="${pct}%"><meter min="0" max="${Math.max(capacity, 1)}" value="${used}"` +
+    ` high="${0.8 * capacity}" optimum="0"></meter>` +
+    `<span class="usage-text">${esc(fmt(used))} / ${esc(fmt(capacity))}</span></div>`;
+}
