@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // Account is an account row. The accounts package owns what it means.
@@ -206,10 +204,4 @@ func (s *Store) SetAccessKeyStatus(ctx context.Context, id, status string) error
 		return fmt.Errorf("access key %s: %w", id, ErrNotFound)
 	}
 	return nil
-}
-
-// SQLite reports a clash on a primary key apart from other unique keys.
-func isPrimaryKeyViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // ClientToken is the record of a launch made with a client token, so that
@@ -41,8 +39,7 @@ func (s *Store) ClientTokenOf(ctx context.Context, owner, token string) (ClientT
 func insertClientToken(ctx context.Context, tx *sql.Tx, t ClientToken) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO client_tokens (owner, token, request_hash, reservation_id, created_at) VALUES (?,?,?,?,?)`,
 		t.Owner, t.Token, t.RequestHash, t.ReservationID, formatTime(t.CreatedAt))
-	var se sqlite3.Error
-	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey {
+	if isPrimaryKeyViolation(err) {
 		return fmt.Errorf("client token %q: %w", t.Token, ErrTokenUsed)
 	}
 	if err != nil {

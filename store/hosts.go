@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // ErrHostInUse means a host still holds capacity claims.
@@ -133,7 +131,7 @@ func (s *Store) InsertHost(ctx context.Context, h Host) error {
 		h.ID, h.Name, h.URI, h.Zone, h.Netns, h.State, h.Health, h.HealthReason,
 		h.ReservedVCPUs, h.ReservedMemoryMiB, h.CPURatio, h.MemoryRatio, h.CPUs, h.MemoryMiB, h.Arch,
 		formatTime(h.CreatedAt), formatTime(h.UpdatedAt))
-	if isKeyViolation(err) {
+	if isUniqueViolation(err) || isPrimaryKeyViolation(err) {
 		return fmt.Errorf("host %q: %w", h.Name, ErrDuplicate)
 	}
 	if err != nil {
@@ -354,7 +352,7 @@ func insertClaims(ctx context.Context, tx *sql.Tx, claims []Claim, keepExisting 
 	for _, c := range claims {
 		res, err := stmt.ExecContext(ctx, c.InstanceID, c.HostID, c.VCPUs, c.MemoryMiB, c.Group, c.Partition, formatTime(c.CreatedAt))
 		switch {
-		case isKeyViolation(err):
+		case isUniqueViolation(err) || isPrimaryKeyViolation(err):
 			return 0, fmt.Errorf("claim of instance %s: %w", c.InstanceID, ErrDuplicate)
 		case isForeignKeyViolation(err):
 			return 0, fmt.Errorf("claim of instance %s on host %s: host: %w", c.InstanceID, c.HostID, ErrNotFound)
@@ -420,16 +418,4 @@ func (s *Store) Claims(ctx context.Context, hostID string) ([]Claim, error) {
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-// isKeyViolation reports a clash on a unique key or a primary key, which
-// SQLite reports apart.
-func isKeyViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
-}
-
-func isForeignKeyViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintForeignKey
 }
