@@ -32,8 +32,7 @@ func viewHost(h hosts.Host) wire.Host {
 
 // fleetOf is the hosts for the administrator, and an error for anyone else.
 func (s *Server) fleetOf(c echo.Context) (*hosts.Service, error) {
-	caller, _ := c.Get(callerKey).(Caller)
-	if !caller.Admin {
+	if !callerOf(c).Admin {
 		return nil, errs.New(errAdminOnly, "only the administrator manages hosts")
 	}
 	if s.hosts == nil {

@@ -19,7 +19,7 @@ func viewImage(im store.Image) wire.Image {
 }
 
 func (s *Server) listImages(c echo.Context) error {
-	list, err := s.imagesOf(c).List(c.Request().Context())
+	list, err := s.images.For(ownerViewOf(c)).List(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (s *Server) listImages(c echo.Context) error {
 }
 
 func (s *Server) getImage(c echo.Context) error {
-	im, err := s.imagesOf(c).Get(c.Request().Context(), c.Param("id"))
+	im, err := s.images.For(ownerViewOf(c)).Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (s *Server) registerImage(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	im, err := s.imagesOf(c).Register(c.Request().Context(), images.RegisterRequest{
+	im, err := s.images.For(ownerViewOf(c)).Register(c.Request().Context(), images.RegisterRequest{
 		Name: req.Name, Description: req.Description, Kernel: req.Kernel, Initrd: req.Initrd,
 		Disk: req.Disk, DiskFormat: req.DiskFormat, Cmdline: req.Cmdline,
 	})
@@ -56,7 +56,7 @@ func (s *Server) registerImage(c echo.Context) error {
 }
 
 func (s *Server) deregisterImage(c echo.Context) error {
-	if err := s.imagesOf(c).Deregister(c.Request().Context(), c.Param("id")); err != nil {
+	if err := s.images.For(ownerViewOf(c)).Deregister(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -136,7 +136,7 @@ func setNumber[T ~int | ~int64](field string, v *int, unit T, dst *T) error {
 }
 
 func (s *Server) listLoadBalancers(c echo.Context) error {
-	list, err := s.lbsOf(c).List(c.Request().Context())
+	list, err := s.lbs.For(ownerViewOf(c)).List(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (s *Server) createLoadBalancer(c echo.Context) error {
 	if err := applySettings(&cfg, req); err != nil {
 		return err
 	}
-	lb, err := s.lbsOf(c).Create(c.Request().Context(), cfg)
+	lb, err := s.lbs.For(ownerViewOf(c)).Create(c.Request().Context(), cfg)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Server) createLoadBalancer(c echo.Context) error {
 }
 
 func (s *Server) getLoadBalancer(c echo.Context) error {
-	lb, err := s.lbsOf(c).Get(c.Request().Context(), c.Param("ref"))
+	lb, err := s.lbs.For(ownerViewOf(c)).Get(c.Request().Context(), c.Param("ref"))
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (s *Server) updateLoadBalancer(c echo.Context) error {
 	if req.Name != nil {
 		return badRequest("a load balancer cannot be renamed")
 	}
-	lb, err := s.lbsOf(c).Update(c.Request().Context(), c.Param("ref"), func(cfg *loadbalancer.Config) error {
+	lb, err := s.lbs.For(ownerViewOf(c)).Update(c.Request().Context(), c.Param("ref"), func(cfg *loadbalancer.Config) error {
 		return applySettings(cfg, req)
 	})
 	if err != nil {
@@ -192,18 +192,18 @@ func (s *Server) updateLoadBalancer(c echo.Context) error {
 }
 
 func (s *Server) deleteLoadBalancer(c echo.Context) error {
-	if err := s.lbsOf(c).Delete(c.Request().Context(), c.Param("ref")); err != nil {
+	if err := s.lbs.For(ownerViewOf(c)).Delete(c.Request().Context(), c.Param("ref")); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) registerTargets(c echo.Context) error {
-	return s.changeTargets(c, s.lbsOf(c).Register)
+	return s.changeTargets(c, s.lbs.For(ownerViewOf(c)).Register)
 }
 
 func (s *Server) deregisterTargets(c echo.Context) error {
-	return s.changeTargets(c, s.lbsOf(c).Deregister)
+	return s.changeTargets(c, s.lbs.For(ownerViewOf(c)).Deregister)
 }
 
 // changeTargets applies a registration or deregistration and answers with

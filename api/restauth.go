@@ -9,8 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kumo/api/sigv4"
-	"kumo/images"
-	"kumo/loadbalancer/manager"
 )
 
 // RESTAuth tells which account sent a REST request. The REST API takes the
@@ -84,29 +82,21 @@ func (s *Server) withAccount(h echo.HandlerFunc, streamed bool) echo.HandlerFunc
 var errSignIn = &sigv4.Error{Code: sigv4.CodeAuthFailure,
 	Message: "Sign in to the console, or sign the request with AWS Signature Version 4."}
 
+// callerOf is who sent the request.
+func callerOf(c echo.Context) Caller {
+	caller, _ := c.Get(callerKey).(Caller)
+	return caller
+}
+
 // accountOf is the account that sent the request.
-func accountOf(c echo.Context) string {
-	caller, _ := c.Get(callerKey).(Caller)
-	return caller.Account
-}
+func accountOf(c echo.Context) string { return callerOf(c).Account }
 
-// lbsOf is the load balancers as the caller sees them: the
-// administrator's view (every one, and targets of any address) or the
-// account's.
-func (s *Server) lbsOf(c echo.Context) manager.Scoped {
-	caller, _ := c.Get(callerKey).(Caller)
-	if caller.Admin {
-		return s.lbs.For("")
+// ownerViewOf names the view of images and load balancers the caller
+// gets: the administrator's (""), which sees every one, registers the
+// cloud's own images and may send to any address, or the account's.
+func ownerViewOf(c echo.Context) string {
+	if caller := callerOf(c); !caller.Admin {
+		return caller.Account
 	}
-	return s.lbs.For(caller.Account)
-}
-
-// imagesOf is the images as the caller sees them: the administrator's
-// view (every image, registering the cloud's own) or the account's.
-func (s *Server) imagesOf(c echo.Context) images.Scoped {
-	caller, _ := c.Get(callerKey).(Caller)
-	if caller.Admin {
-		return s.images.For("")
-	}
-	return s.images.For(caller.Account)
+	return ""
 }
