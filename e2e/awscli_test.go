@@ -142,17 +142,7 @@ func boto3Flow(t *testing.T, c *e2e.Cloud, ami string) {
 		cmd.Env = append(os.Environ(), "KUMO_ENDPOINT=http://"+c.Addr,
 			"AWS_ACCESS_KEY_ID="+e2e.AdminKeyID, "AWS_SECRET_ACCESS_KEY="+e2e.AdminSecret,
 			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
-		stdout, err := cmd.Output()
-		if err != nil {
-			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = ee.Stderr
-			}
-			t.Fatalf("boto3 %s: %v\n%s", strings.Join(args, " "), err, stderr)
-		}
-		if err := json.Unmarshal(stdout, out); err != nil {
-			t.Fatalf("boto3 %s: %v\n%s", strings.Join(args, " "), err, stdout)
-		}
+		runJSON(t, cmd, "boto3 "+strings.Join(args, " "), out)
 	}
 	var launched struct{ ID, IP string }
 	script(&launched, "launch", ami)
@@ -224,19 +214,27 @@ func elbThroughCLI(t *testing.T, c *e2e.Cloud, path, ami string) {
 func awsRunner(t *testing.T, c *e2e.Cloud, path, secret string) func(out any, args ...string) {
 	return func(out any, args ...string) {
 		t.Helper()
-		stdout, err := awsCommand(c, path, secret, args...).Output()
-		if err != nil {
-			var stderr []byte
-			if ee, ok := err.(*exec.ExitError); ok {
-				stderr = ee.Stderr
-			}
-			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		runJSON(t, awsCommand(c, path, secret, args...), "aws "+strings.Join(args, " "), out)
+	}
+}
+
+// runJSON runs a client's command, failing the test with its error output
+// if it fails, and decodes its JSON output into out (when not nil).
+func runJSON(t *testing.T, cmd *exec.Cmd, what string, out any) {
+	t.Helper()
+	stdout, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
 		}
-		if out != nil {
-			if err := json.Unmarshal(stdout, out); err != nil {
-				t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, stdout)
-			}
-		}
+		t.Fatalf("%s: %v\n%s", what, err, stderr)
+	}
+	if out == nil {
+		return
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, stdout)
 	}
 }
 
