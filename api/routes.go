@@ -58,6 +58,7 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodPost, Path: "/api/v1/instances/:id/image", Handler: s.createImage},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/tags", Handler: s.instanceTags},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/console", Handler: s.consoleOutput},
+		{Method: http.MethodGet, Path: "/api/v1/instances/:id/serial-console", Handler: s.serialConsole},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/metrics", Handler: instanceMetrics(func(c echo.Context) instanceGetter { return s.instances.For(accountOf(c)) }, s.metrics)},
 
 		{Method: http.MethodGet, Path: "/api/v1/hosts", Handler: s.listHosts},

@@ -67,6 +67,12 @@ func TestInstanceLifecycle(t *testing.T) {
 	}
 	a, b := ins[0], ins[1]
 
+	// The serial console: the guest's root shell answers what is typed.
+	// The shell computes the answer, so it cannot be the typed line's echo.
+	if out, err := c.CLIInput(strings.NewReader("echo console-$((6*7))\n"), "console", a.ID); err != nil || !strings.Contains(out, "console-42") {
+		t.Fatalf("kumo console: %v\n%s", err, out)
+	}
+
 	// Reboot: the guest goes through its shutdown and boots again.
 	c.MustCLI("reboot", a.ID)
 	deadline := time.Now().Add(90 * time.Second)

@@ -11,6 +11,7 @@ package hypervisor
 import (
 	"context"
 	"errors"
+	"io"
 )
 
 // Errors every driver returns, wrapped with context, so callers can decide
@@ -209,4 +210,15 @@ type ChannelWriter interface {
 	// WriteChannel writes data to the channel. The guest should have it
 	// open (ChannelConnected), or the data may wait or be lost.
 	WriteChannel(ctx context.Context, name, channel string, data []byte) error
+}
+
+// SerialConsole is implemented by drivers that can attach to a running
+// domain's serial console, as a person at its keyboard would.
+type SerialConsole interface {
+	// OpenConsole connects to the serial console of the running domain
+	// name: reads return what the guest prints from then on, writes are
+	// typed into it. Reads end with io.EOF when the domain stops.
+	// ErrInvalidState when it is not running. A driver may allow one
+	// connection per domain at a time: callers share one.
+	OpenConsole(ctx context.Context, name string) (io.ReadWriteCloser, error)
 }

@@ -122,6 +122,9 @@ type Service struct {
 	stateHooks      []func(id string, state State)
 	watchers        map[string]map[chan State]bool // by instance, for actions that wait
 	restoreSlots    chan struct{}                  // one per CPU: see restoreOne
+
+	consoleMu sync.Mutex // guards consoles; taken before a console's own lock
+	consoles  map[string]*sharedConsole
 }
 
 // New returns a service. Call Start to reconcile and begin watching events.
@@ -136,6 +139,7 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 		watchers: map[string]map[chan State]bool{}, restoreSlots: make(chan struct{}, runtime.NumCPU()),
 		building: map[string]bool{}, failedTemplates: map[string]bool{}, watching: map[string]bool{},
 		lastAnswer: map[string]time.Time{}, rebootedAt: map[string]time.Time{},
+		consoles: map[string]*sharedConsole{},
 	}
 }
 
@@ -146,6 +150,7 @@ func (s *Service) Close() {
 	s.mu.Lock()
 	s.cancel()
 	s.mu.Unlock()
+	s.closeConsoles()
 	s.wg.Wait()
 }
 

@@ -69,19 +69,8 @@ const unsignedPayload = "UNSIGNED-PAYLOAD"
 // send signs the request with AWS Signature Version 4, with the keys the
 // AWS CLI would use, and sends it.
 func (c *client) send(method, path, contentType string, body io.Reader, payloadHash string, out any) error {
-	creds, err := credentials(os.Getenv)
+	req, err := c.signed(method, path, contentType, body, payloadHash)
 	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payloadHash, restService, c.region, time.Now()); err != nil {
 		return err
 	}
 	resp, err := c.http.Do(req)
@@ -94,11 +83,7 @@ func (c *client) send(method, path, contentType string, body io.Reader, payloadH
 		return err
 	}
 	if resp.StatusCode >= 400 {
-		var doc wire.ErrorDocument
-		if json.Unmarshal(data, &doc) == nil && doc.Error != nil {
-			return &apiError{*doc.Error}
-		}
-		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+		return errorOf(method, path, resp, data)
 	}
 	if raw, ok := out.(*rawBody); ok {
 		*raw = data
@@ -108,6 +93,35 @@ func (c *client) send(method, path, contentType string, body io.Reader, payloadH
 		return json.Unmarshal(data, out)
 	}
 	return nil
+}
+
+// signed is a request signed with the keys the AWS CLI would use.
+func (c *client) signed(method, path, contentType string, body io.Reader, payloadHash string) (*http.Request, error) {
+	creds, err := credentials(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payloadHash, restService, c.region, time.Now()); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// errorOf is the server's error from a failed response's body.
+func errorOf(method, path string, resp *http.Response, data []byte) error {
+	var doc wire.ErrorDocument
+	if json.Unmarshal(data, &doc) == nil && doc.Error != nil {
+		return &apiError{*doc.Error}
+	}
+	return fmt.Errorf("%s %s: %s", method, path, resp.Status)
 }
 
 // rawBody receives a response body as it is, for endpoints that are not JSON.

@@ -43,7 +43,7 @@ func newRoot() *cobra.Command {
 		newStopCmd(g),
 		newActionCmd(g, "reboot", "Reboot running instances", ""),
 		newActionCmd(g, "terminate", "Terminate instances and delete their disks", "terminated"),
-		newConsoleOutputCmd(g),
+		newConsoleOutputCmd(g), newConsoleCmd(g),
 		newTypesCmd(g),
 		newLBCmd(g),
 		newHostsCmd(g),

@@ -2,8 +2,8 @@
 // control plane: domains are records in a map, power changes happen at once,
 // and knobs inject the failures a real host produces (errors, guests that
 // ignore ACPI, QEMU dying) and play the guest's side of its channels. It
-// also implements the optional MemorySnapshotter, ChannelWriter and
-// StatsReader.
+// also implements the optional MemorySnapshotter, ChannelWriter,
+// SerialConsole and StatsReader.
 //
 // It owns nothing but that simulation. It must not know about instances,
 // images or anything else in kumo beyond package hypervisor, so that tests
@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 
@@ -68,6 +69,7 @@ type domain struct {
 	connected    map[string]bool
 	restoredFrom string
 	stats        hypervisor.DomainStats
+	console      *serial
 }
 
 // powerOff ends the current run; the guest's open channels go with it.
@@ -76,6 +78,10 @@ func (dom *domain) powerOff() {
 	dom.connected = nil
 	dom.restoredFrom = ""
 	dom.stats = hypervisor.DomainStats{}
+	if dom.console != nil {
+		dom.console.end(io.EOF)
+		dom.console = nil
+	}
 }
 
 // New returns an empty fake host.

@@ -393,3 +393,47 @@ func TestQEMUSaveRestoreChannels(t *testing.T) {
 		t.Errorf("MAC after a cold start %s, want %s", mac, a.NICs[0].MAC)
 	}
 }
+
+// TestQEMUSerialConsole types into the guest's root shell on its serial
+// line and reads the answer, then checks the stream ends with the guest.
+func TestQEMUSerialConsole(t *testing.T) {
+	d := qemuDriver(t)
+	dir := qemuDir(t)
+	kernel, initrd := tinyImage(t, dir)
+	spec := guestSpec(t, dir, kernel, initrd, "i-qemutest-"+randomSuffix()+"-console")
+	defineGuest(t, d, spec)
+	if _, err := d.OpenConsole(ctx(t), spec.Name); !errors.Is(err, hypervisor.ErrInvalidState) {
+		t.Errorf("console of a shut-off domain: %v, want ErrInvalidState", err)
+	}
+	if err := d.Start(ctx(t), spec.Name); err != nil {
+		t.Fatal(err)
+	}
+	waitConsole(t, spec, "kumo-test: reading", 2*time.Minute)
+	con, err := d.OpenConsole(ctx(t), spec.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer con.Close()
+	// The shell computes the answer, so it cannot be the echo of the
+	// typed line.
+	if _, err := con.Write([]byte("echo typed-$((6*7))\r")); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(con)
+		got <- string(b)
+	}()
+	waitConsole(t, spec, "typed-42", 30*time.Second)
+	if err := d.Destroy(ctx(t), spec.Name); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case out := <-got:
+		if !strings.Contains(out, "typed-42") {
+			t.Errorf("console stream printed %q, want the shell's answer typed-42", out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the console stream did not end with the domain")
+	}
+}

@@ -244,7 +244,13 @@ func (c *Cloud) cleanup() {
 
 // CLI runs the kumo command against this cloud and returns its output.
 func (c *Cloud) CLI(args ...string) (string, error) {
+	return c.CLIInput(nil, args...)
+}
+
+// CLIInput is CLI with stdin read from input.
+func (c *Cloud) CLIInput(input io.Reader, args ...string) (string, error) {
 	cmd := exec.Command(c.cli, args...)
+	cmd.Stdin = input
 	cmd.Env = append(os.Environ(), "KUMO_ENDPOINT=http://"+c.Addr,
 		"AWS_ACCESS_KEY_ID="+AdminKeyID, "AWS_SECRET_ACCESS_KEY="+AdminSecret, "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	out, err := cmd.Output()
