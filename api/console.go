@@ -67,8 +67,7 @@ func writePage(c echo.Context, status int, p web.Page) error {
 	// Pages carry their session's CSRF token: never cached, never framed,
 	// and nothing but their own scripts and styles runs in them.
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; "+
-		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", p.CSP())
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
@@ -20,7 +21,9 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/clock"
+	"kumo/internal/ids"
 	"kumo/loadbalancer/manager"
+	"kumo/metrics"
 	"kumo/store"
 	"kumo/tags"
 	"kumo/web/session"
@@ -35,6 +38,8 @@ type cloud struct {
 	// release lets the fake host's domain starts through; until it is
 	// closed every launch stays pending.
 	release func()
+	// metrics samples the fake host only as rounds are played.
+	metrics *playedMetrics
 }
 
 // gatedDriver holds each domain start until its gate opens, so that a
@@ -122,6 +127,7 @@ func newCloud(t *testing.T, preload int) *cloud {
 		t.Fatal(err)
 	}
 	t.Cleanup(lbs.Close)
+	c.metrics = startMetrics(t, st, drv.Driver, log)
 	fleet := hosts.New(hosts.Config{}, st, func(string) (hypervisor.Driver, error) { return fake.New(fake.Options{}), nil }, clock.Real{}, log)
 	if err := fleet.Open(ctx); err != nil {
 		t.Fatal(err)
@@ -134,7 +140,7 @@ func newCloud(t *testing.T, preload int) *cloud {
 	done := make(chan struct{})
 	t.Cleanup(func() { close(done) })
 	c.srv = httptest.NewServer(api.New(svc, im, lbs, log, api.Options{Sessions: sessions, Done: done, Hosts: fleet,
-		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc})}))
+		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc}), Metrics: c.metrics.svc}))
 	t.Cleanup(c.srv.Close)
 	return c
 }
@@ -154,5 +160,88 @@ func preloadInstances(t *testing.T, st *store.Store, owner, imageID string, n in
 	pool := store.Pool{Network: "kumo", Prefix: netip.MustParsePrefix("10.77.0.0/20")}
 	if _, err := st.CreateInstances(context.Background(), store.Launch{Pool: pool, Instances: rows, Tags: names}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// metricsBackfill is the history the metrics service is given: its clock
+// starts that long before the cloud is made and moves only as rounds are
+// played, so no sample lies ahead of the browser's time.
+const metricsBackfill = 10 * time.Minute
+
+// playedMetrics is the metrics service as kumod runs it, on a clock of its
+// own that moves only when a test plays the rounds.
+type playedMetrics struct {
+	svc   *metrics.Service
+	clock steppedClock
+	drv   *fake.Driver
+}
+
+// steppedClock tells when the service waits for its next round, so that
+// time moves only once the last round is stored.
+type steppedClock struct {
+	*clock.Fake
+	waiting chan struct{}
+}
+
+func (c steppedClock) After(d time.Duration) <-chan time.Time {
+	ch := c.Fake.After(d)
+	c.waiting <- struct{}{}
+	return ch
+}
+
+func startMetrics(t *testing.T, st *store.Store, drv *fake.Driver, log *slog.Logger) *playedMetrics {
+	t.Helper()
+	// The service waits once per round and each wait is taken before the
+	// next round: one slot never blocks it.
+	clk := steppedClock{Fake: clock.NewFake(time.Now().Add(-metricsBackfill).Truncate(10 * time.Second)), waiting: make(chan struct{}, 1)}
+	m := &playedMetrics{clock: clk, drv: drv,
+		svc: metrics.New(st, drv, func(domain string) (string, bool) { return domain, ids.Valid("i", domain) }, clk, log)}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); m.svc.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	return m
+}
+
+// play runs metricsBackfill of 10 s rounds, the running guests busy
+// between them. The first only reads the counters: deltas start at the
+// second. It is played once, since the clock then is where the cloud began.
+func (m *playedMetrics) play(t *testing.T) {
+	t.Helper()
+	wait := func() {
+		select {
+		case <-m.clock.waiting:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the metrics service does not wait for its next round")
+		}
+	}
+	for i := range int(metricsBackfill / (10 * time.Second)) {
+		wait()
+		running, err := m.drv.DomainStats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range running {
+			if err := m.drv.AddStats(d.Name, busy(i, d.VCPUs)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m.clock.Advance(10 * time.Second)
+	}
+	wait()
+}
+
+// busy is a guest's work in round i, rising and falling so that charts
+// have a shape to show.
+func busy(i, vcpus int) hypervisor.DomainStats {
+	w := 1 + math.Sin(float64(i)/6) // 0 to 2
+	return hypervisor.DomainStats{
+		CPUTime:        time.Duration((0.05 + 0.3*w) * float64(vcpus) * float64(10*time.Second)),
+		NetRxBytes:     uint64(w * 300 * 1024),
+		NetTxBytes:     uint64(w * 120 * 1024),
+		DiskReadBytes:  uint64(w * 2 * 1024 * 1024),
+		DiskWriteBytes: uint64(w * 800 * 1024),
+		DiskReadOps:    uint64(w * 160),
+		DiskWriteOps:   uint64(w * 60),
 	}
 }

@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"kumo/accounts"
 )
@@ -179,6 +182,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	do(t, ctx, "see it running", badge(row, "running"), samePage)
 	t.Logf("the badge of %s turned running %v after its domain was let start", id, time.Since(start).Round(time.Millisecond))
 
+	// Ten minutes of the instance's metrics, before its page opens.
+	c.metrics.play(t)
+
 	do(t, ctx, "open the instance", chromedp.Click(css(row+" a")), badge("#state", "running"), chromedp.WaitVisible(css("#tags td")))
 	userData := get(t, ctx, "user data", chromedp.Text(css("#user-data")))
 	tags := get(t, ctx, "tags", chromedp.Text(css("#tags")))
@@ -186,6 +192,37 @@ func TestConsoleInABrowser(t *testing.T) {
 	if !strings.Contains(userData, "echo hello from user data") || !strings.Contains(tags, "web-1") || !strings.Contains(details, "t2.nano") {
 		t.Fatalf("instance page: user data %q, tags %q, details %q", userData, tags, details)
 	}
+
+	// Its CPU chart: a point per 10 s sample in the last hour, then fewer,
+	// of 5 minutes each, over a day.
+	cpu := `#monitoring svg[data-metric="CPUUtilization"]`
+	points := func() int {
+		return get(t, ctx, "CPU chart points", chromedp.Evaluate[int](`document.querySelectorAll('`+cpu+` circle.point').length`))
+	}
+	do(t, ctx, "CPU chart", chromedp.WaitReady(css(cpu+` circle.point`)))
+	if n, want := points(), int(metricsBackfill/(10*time.Second))-1; n != want {
+		t.Fatalf("the last hour's CPU chart has %d points, want %d", n, want)
+	}
+	do(t, ctx, "a day of CPU", chromedp.Click(css(`#monitoring button[data-range="1d"]`)),
+		chromedp.WaitReady(css(cpu+`[data-period="300"] circle.point`)))
+	if n := points(); n < 2 || n > 3 {
+		t.Fatalf("the last day's CPU chart has %d points of 5 minutes, want 2 or 3", n)
+	}
+
+	// The serial console: typed keys reach the guest's shell, whose answer
+	// is a line of its own (the typed line holds the word too).
+	answered := `[...document.querySelectorAll('#serial-console .xterm-rows > div')].some((r) => r.textContent.trim() === 'hello')`
+	connected := `document.querySelector('#serial-console .console-status').textContent.startsWith('Connected')`
+	do(t, ctx, "open the serial console",
+		chromedp.Click(css(`#serial-console button[data-console]`)),
+		chromedp.WaitVisible(css("#serial-console .xterm-rows")))
+	get(t, ctx, "the console connected", chromedp.Poll[bool](connected, chromedp.WithPollingTimeout(10*time.Second)))
+	do(t, ctx, "type into the console", chromedp.Focus(css("#serial-console .xterm-helper-textarea")), typeText("echo hello\r"))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](answered, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		screen, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#serial-console .xterm-rows').innerText`))
+		t.Fatalf("the guest's answer: %v; the console shows %q", err, screen)
+	}
+	do(t, ctx, "the console", shoot("instance-console"))
 	do(t, ctx, "stop, confirmed",
 		markPage,
 		chromedp.Click(css(`button[data-action="stop"]`)),
@@ -233,7 +270,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	for _, p := range []struct{ name, path, ready string }{
 		{"overview", "/", `#state-counts .card[data-state="terminated"]`},
 		{"instances", "/instances", row},
-		{"instance", "/instances/" + id, "#state .badge"},
+		{"instance", "/instances/" + id, `#monitoring svg[data-metric="CPUUtilization"] circle.point`},
 		{"launch", "/launch", "#image-table tbody tr"},
 		{"images", "/images", "#images tbody tr"},
 		{"load-balancers", "/load-balancers?lb=web", "#lb-detail .detail-head"},
@@ -271,6 +308,33 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Navigate(c.srv.URL+"/"),
 		chromedp.WaitVisible(css("#host-usage meter")),
 		shoot("overview-admin"))
+}
+
+// typeText types s as a keyboard does: per key, a keydown that carries the
+// text, then a keyup. chromedp's own typing also sends a separate char
+// event, which xterm.js, handling keydown itself, takes as a second key.
+func typeText(s string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for _, r := range s {
+			var down, up input.DispatchKeyEventParams
+			for _, ev := range kb.Encode(r) {
+				switch ev.Type {
+				case kb.KeyDown:
+					down = *ev
+				case kb.KeyChar:
+					down.Text, down.UnmodifiedText = ev.Text, ev.UnmodifiedText
+				case kb.KeyUp:
+					up = *ev
+				}
+			}
+			for _, ev := range []input.DispatchKeyEventParams{down, up} {
+				if _, err := cdp.Call(ctx, tg, input.DispatchKeyEvent, ev); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // TestInstancesPageWith1000Instances measures the first render of the

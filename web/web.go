@@ -60,6 +60,19 @@ var Pages = map[string]string{
 	"hosts":          "Hosts",
 }
 
+// CSP is the Content-Security-Policy of page p: nothing but the console's
+// own files runs or styles it. The instance page also allows inline
+// styles, because its terminal (xterm.js) writes <style> elements for its
+// glyph metrics and colours; its scripts stay as strict as everywhere.
+func (p Page) CSP() string {
+	style := ""
+	if p.Name == "instance" {
+		style = "style-src 'self' 'unsafe-inline'; "
+	}
+	return "default-src 'self'; img-src 'self' data:; " + style + "object-src 'none'; " +
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
 var templates = parseTemplates()
 
 // parseTemplates gives each page its own set, the layout and the page's

@@ -3,10 +3,13 @@
 import { api } from './api.js';
 import { ask, attrs, badge, clearMessages, esc, fmtMiB, fmtTime, showError, showSuccess } from './ui.js';
 import { watchInstances } from './live.js';
+import { serialConsole } from './terminal.js';
+import { initMonitoring } from './charts.js';
 
 const id = document.getElementById('instance').dataset.id;
 const path = '/instances/' + encodeURIComponent(id);
 let current = null;
+const terminal = serialConsole(id);
 
 // The states each action is offered in, as the state table allows.
 const allowed = {
@@ -40,6 +43,7 @@ function render(i) {
   for (const b of document.querySelectorAll('#actions button')) {
     b.disabled = !allowed[b.dataset.action].includes(i.state.name);
   }
+  terminal.setState(i.state.name);
 }
 
 function renderUserData(b64) {
@@ -131,6 +135,7 @@ document.getElementById('actions').addEventListener('click', (e) => {
 });
 
 load();
+initMonitoring(id);
 watchInstances({
   ids: [id],
   onSnapshot: (list) => list.forEach(render),
