@@ -207,12 +207,14 @@ func TestConsolePagesSendToSignInWithoutASession(t *testing.T) {
 func TestAPIWithoutASessionIsAuthFailure(t *testing.T) {
 	c := newConsoleAPI(t, Options{})
 	b := c.browser(t)
-	for _, cookie := range []string{"", session.CookieName + "=forged.value"} {
-		var doc errDoc
-		status, _, body := b.do("GET", "/api/v1/instances", nil, map[string]string{"Cookie": cookie})
-		json.Unmarshal([]byte(body), &doc)
-		if status != http.StatusUnauthorized || doc.Error.Code != "AuthFailure" {
-			t.Errorf("cookie %q: %d %s", cookie, status, body)
+	for _, path := range []string{"/api/v1/instances", "/api/v1/instances/i-0123456789abcdef0/serial-console"} {
+		for _, cookie := range []string{"", session.CookieName + "=forged.value"} {
+			var doc errDoc
+			status, _, body := b.do("GET", path, nil, map[string]string{"Cookie": cookie})
+			json.Unmarshal([]byte(body), &doc)
+			if status != http.StatusUnauthorized || doc.Error.Code != "AuthFailure" {
+				t.Errorf("%s with cookie %q: %d %s", path, cookie, status, body)
+			}
 		}
 	}
 }
@@ -339,7 +341,7 @@ func TestCookieSessionsSeeOnlyTheirAccount(t *testing.T) {
 	}
 	for _, r := range []struct{ method, path string }{
 		{"GET", "/instances/" + id}, {"GET", "/instances/" + id + "/tags"}, {"POST", "/instances/" + id + "/stop"},
-		{"POST", "/instances/" + id + "/terminate"}, {"DELETE", "/instances/" + id},
+		{"POST", "/instances/" + id + "/terminate"}, {"DELETE", "/instances/" + id}, {"GET", "/instances/" + id + "/serial-console"},
 	} {
 		var doc errDoc
 		if status := bob.api(r.method, r.path, nil, nil, &doc); status != http.StatusNotFound || doc.Error.Code != "InvalidInstanceID.NotFound" {
