@@ -87,15 +87,36 @@ our_daemon() {
   [ "$2" != libvirtd ] || [[ "$(tr '\0' ' ' <"/proc/$1/cmdline")" == *"-f $conf"* ]]
 }
 
+# dev_cluster_daemon PID: true for a daemon of a simulated host of `kumo dev
+# cluster` (package devcluster). Each host runs its own pair outside $NS on
+# purpose, in namespace kumo-hN with a private /run/libvirt: they neither
+# serve qemu:///system nor touch the root namespace, so they stay. The
+# config path (under a dev-cluster directory) also covers the package's
+# tests, whose hosts live in other namespaces.
+dev_cluster_daemon() {
+  [[ "$(ip netns identify "$1" 2>/dev/null)" == kumo-h* ]] ||
+    [[ "$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" == *"-f "*dev-cluster*" "* ]]
+}
+
+# main_daemon_running NAME: true when kumo's own NAME runs in $NS; a bare
+# `pgrep -x` would take a dev cluster's daemon for it.
+main_daemon_running() {
+  local pid
+  for pid in $(pgrep -x "$1" || true); do
+    if our_daemon "$pid" "$1"; then return 0; fi
+  done
+  return 1
+}
+
 for daemon in virtlogd libvirtd; do
   for pid in $(pgrep -x "$daemon" || true); do
-    if ! our_daemon "$pid" "$daemon"; then
+    if ! our_daemon "$pid" "$daemon" && ! dev_cluster_daemon "$pid"; then
       say "stopping $daemon ($pid): outside namespace $NS or without $conf"
       kill "$pid"
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
   done
-  if ! pgrep -x "$daemon" >/dev/null; then
+  if ! main_daemon_running "$daemon"; then
     say "starting $daemon in namespace $NS"
     rm -f "/run/libvirt/${daemon}.pid" "/run/${daemon}.pid"
     if [ "$daemon" = libvirtd ]; then

@@ -47,6 +47,7 @@ func newRoot() *cobra.Command {
 		newTypesCmd(g),
 		newLBCmd(g),
 		newHostsCmd(g),
+		newDevCmd(g),
 	)
 	return root
 }
