@@ -25,6 +25,7 @@ const (
 	defaultPrefix    = "kumo-h"
 	defaultRunRoot   = "/run/kumo/dev-cluster"
 	defaultStateRoot = "/var/lib/kumo/dev-cluster"
+	defaultUplink    = "kumo"
 )
 
 // maxHosts keeps host N's subnet, 10.77.N.0/24, a valid address range.
@@ -36,6 +37,9 @@ type Options struct {
 	Prefix    string // host N's network namespace is Prefix followed by N
 	RunRoot   string // sockets and pid files, which do not outlive the daemons
 	StateRoot string // libvirt's definitions, caches and logs
+	// Uplink is the namespace each host is routed to, kumo's data plane
+	// (namespace kumo) by default; "-" links hosts to nothing.
+	Uplink string
 }
 
 // Cluster manages the simulated hosts of one Options. It needs root.
@@ -64,6 +68,12 @@ func New(opts Options, progress io.Writer) *Cluster {
 	}
 	if opts.StateRoot == "" {
 		opts.StateRoot = defaultStateRoot
+	}
+	switch opts.Uplink {
+	case "":
+		opts.Uplink = defaultUplink
+	case "-":
+		opts.Uplink = ""
 	}
 	if progress == nil {
 		progress = io.Discard
@@ -108,6 +118,9 @@ func (c *Cluster) up(ctx context.Context, h host) error {
 		return err
 	}
 	if err := c.ensureNetns(ctx, h); err != nil {
+		return err
+	}
+	if err := c.ensureUplink(ctx, h); err != nil {
 		return err
 	}
 	for _, d := range h.daemons() {

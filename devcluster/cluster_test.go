@@ -71,6 +71,15 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("UplinkReachesEachHost", func(t *testing.T) {
+		for i, h := range hosts {
+			gateway := c.host(i + 1).gateway()
+			if out, err := exec.Command("ip", "netns", "exec", c.opts.Uplink, "busybox", "ping", "-c", "1", "-W", "2", gateway).CombinedOutput(); err != nil {
+				t.Errorf("%s: the uplink does not reach %s: %v\n%s", h.Name, gateway, err, out)
+			}
+		}
+	})
+
 	t.Run("MountsArePrivate", func(t *testing.T) {
 		self, err := os.ReadFile("/proc/self/mountinfo")
 		if err != nil {
@@ -202,6 +211,9 @@ func TestCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkNothingLeft(t, c, root, pids)
+	if out, err := exec.Command("ip", "-n", c.opts.Uplink, "-o", "link").CombinedOutput(); err != nil || strings.Contains(string(out), c.opts.Prefix) {
+		t.Errorf("the uplink keeps the hosts' links: %v\n%s", err, out)
+	}
 	if err := c.Down(ctx); err != nil {
 		t.Errorf("second Down: %v", err)
 	}
@@ -234,7 +246,7 @@ func newTestCluster(t *testing.T) (*Cluster, string) {
 	if os.Geteuid() != 0 {
 		t.Fatal("devcluster tests need root: they create network namespaces, mount namespaces and libvirt daemons")
 	}
-	for _, prog := range []string{"ip", "unshare", "mount", "virtlogd", "libvirtd", "virsh", "qemu-system-x86_64", "dnsmasq"} {
+	for _, prog := range []string{"ip", "busybox", "unshare", "mount", "virtlogd", "libvirtd", "virsh", "qemu-system-x86_64", "dnsmasq"} {
 		if _, err := exec.LookPath(prog); err != nil {
 			t.Fatalf("devcluster tests need %s: run scripts/setup-host.sh, which installs libvirt and QEMU: %v", prog, err)
 		}
@@ -243,10 +255,17 @@ func newTestCluster(t *testing.T) (*Cluster, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The hosts' uplink goes to a namespace of the test's own, standing
+	// for kumo's data plane.
+	uplink := fmt.Sprintf("kumo-u%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", uplink).CombinedOutput(); err != nil {
+		t.Fatalf("create namespace %s: %v\n%s", uplink, err, out)
+	}
 	c := New(Options{
 		Prefix:    fmt.Sprintf("kumo-t%d-", os.Getpid()),
 		RunRoot:   filepath.Join(root, "run"),
 		StateRoot: filepath.Join(root, "state"),
+		Uplink:    uplink,
 	}, testLog{t})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -255,6 +274,7 @@ func newTestCluster(t *testing.T) (*Cluster, string) {
 			t.Errorf("cleanup: %v", err)
 		}
 		os.RemoveAll(root)
+		exec.Command("ip", "netns", "delete", uplink).Run()
 	})
 	return c, root
 }

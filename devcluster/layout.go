@@ -14,8 +14,9 @@ import (
 // derives from N and the cluster's options, so Up, List and Down agree
 // without a registry of their own.
 type host struct {
-	n     int
-	netns string
+	n      int
+	netns  string
+	uplink string // the data plane's namespace, or "" for none
 	run   string // RunRoot/hN
 	state string // StateRoot/hN
 }
@@ -23,8 +24,9 @@ type host struct {
 func (c *Cluster) host(n int) host {
 	name := "h" + strconv.Itoa(n)
 	return host{
-		n:     n,
-		netns: c.opts.Prefix + strconv.Itoa(n),
+		n:      n,
+		netns:  c.opts.Prefix + strconv.Itoa(n),
+		uplink: c.opts.Uplink,
 		run:   filepath.Join(c.opts.RunRoot, name),
 		state: filepath.Join(c.opts.StateRoot, name),
 	}

@@ -17,10 +17,12 @@ const network = "kumo"
 
 // networkXML has the shape of the main host's network (see
 // scripts/setup-host.sh): no DHCP, as kumo gives each guest its address
-// on the kernel command line.
+// on the kernel command line. It routes, so that the data plane reaches
+// guests through the uplink.
 func (h host) networkXML() string {
 	return fmt.Sprintf(`<network>
   <name>%s</name>
+  <forward mode='route'/>
   <bridge name='%s' stp='off' delay='0'/>
   <ip address='%s' netmask='255.255.255.0'/>
 </network>

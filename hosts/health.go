@@ -33,15 +33,23 @@ func reportOf(info hypervisor.HostInfo) store.HostReport {
 	return store.HostReport{CPUs: info.CPUs, MemoryMiB: int64(info.MemoryMiB), Arch: info.Arch}
 }
 
-// Driver returns the connection to a host that is up. Ask again rather
-// than keeping it: a host that goes down has its driver closed, and one
-// that comes back gets a new one.
-func (s *Service) Driver(hostID string) (hypervisor.Driver, error) {
+// Driver returns the connection to a host that is up, named by id or
+// name. Ask again rather than keeping it: a host that goes down has its
+// driver closed, and one that comes back gets a new one.
+func (s *Service) Driver(ref string) (hypervisor.Driver, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.conns[hostID]
+	c, ok := s.conns[ref]
 	if !ok {
-		return nil, errs.New(ErrNotFound, "the host '%s' does not exist", hostID)
+		for _, byName := range s.conns {
+			if byName.name == ref {
+				c, ok = byName, true
+				break
+			}
+		}
+	}
+	if !ok {
+		return nil, errs.New(ErrNotFound, "the host '%s' does not exist", ref)
 	}
 	if c.drv == nil || c.health != HealthUp {
 		return nil, errs.New(ErrUnreachable, "host '%s' is %s", c.name, c.health)

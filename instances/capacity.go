@@ -11,10 +11,12 @@ import (
 // booked past what it can run. The hosts package keeps the claims; a
 // stopped or terminated instance holds none, as on EC2.
 type Capacity interface {
-	// Claim takes capacity on host for as many of ids as fit, at least
-	// atLeast of them and in order, all in one step: it returns how many
-	// it claimed, or an error of kind errs.InsufficientSpace and none.
-	Claim(ctx context.Context, host string, typ Type, ids []string, atLeast int) (int, error)
+	// Claim places as many of ids as fit, at least atLeast of them and in
+	// order, on hosts (any host when hosts is empty) and takes their
+	// capacity there, all in one step: it returns the host of each
+	// instance it placed, or an error of kind errs.InsufficientSpace and
+	// places none.
+	Claim(ctx context.Context, hosts []string, typ Type, ids []string, atLeast int) ([]string, error)
 	// Adopt records capacity held by instances that already run on host,
 	// even past what it has; instances holding a claim keep theirs.
 	Adopt(ctx context.Context, host string, typ Type, ids ...string) error
@@ -25,11 +27,16 @@ type Capacity interface {
 	Holders(ctx context.Context) ([]string, error)
 }
 
-// noCapacity is the capacity of a service given none: it claims anything.
-type noCapacity struct{}
+// noCapacity is the capacity of a service given none: it places every
+// instance on the service's host and claims nothing.
+type noCapacity struct{ host string }
 
-func (noCapacity) Claim(_ context.Context, _ string, _ Type, ids []string, _ int) (int, error) {
-	return len(ids), nil
+func (c noCapacity) Claim(_ context.Context, _ []string, _ Type, ids []string, _ int) ([]string, error) {
+	hosts := make([]string, len(ids))
+	for i := range hosts {
+		hosts[i] = c.host
+	}
+	return hosts, nil
 }
 func (noCapacity) Adopt(context.Context, string, Type, ...string) error { return nil }
 func (noCapacity) Release(context.Context, ...string) error             { return nil }

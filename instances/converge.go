@@ -59,16 +59,26 @@ func (s *Service) converge(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		if !hasWork(State(in.State)) {
+			return nil
+		}
+		drv, err := s.driverOf(in.Host)
+		if err != nil {
+			// Nothing can be done there until the host returns, when
+			// HostUp converges its instances again.
+			s.log.Debug("converge waits for the host", "instance", id, "err", err)
+			return nil
+		}
 		var again bool
 		switch State(in.State) {
 		case Pending:
-			again, err = s.launch(ctx, in)
+			again, err = s.launch(ctx, drv, in)
 		case Running:
-			err = s.checkRunning(ctx, in)
+			err = s.checkRunning(ctx, drv, in)
 		case Stopping:
-			err = s.stop(ctx, in)
+			err = s.stop(ctx, drv, in)
 		case ShuttingDown:
-			err = s.terminate(ctx, in)
+			err = s.terminate(ctx, drv, in)
 		}
 		if errors.Is(err, store.ErrStale) {
 			// Another action moved the instance meanwhile (a terminate
@@ -82,6 +92,12 @@ func (s *Service) converge(ctx context.Context, id string) error {
 	}
 }
 
+// hasWork reports whether an instance in state needs anything from its
+// hypervisor.
+func hasWork(state State) bool {
+	return state == Pending || state == Running || state == Stopping || state == ShuttingDown
+}
+
 // step is one named part of a launch, so failures say where they happened.
 type step struct {
 	name string
@@ -92,12 +108,12 @@ type step struct {
 // already exists, so a launch cut short by a crash resumes where it was.
 // It reports again=true when it moved the instance to a state that needs
 // more work (a failed first launch must be cleaned up).
-func (s *Service) launch(ctx context.Context, in store.Instance) (again bool, err error) {
+func (s *Service) launch(ctx context.Context, drv hypervisor.Driver, in store.Instance) (again bool, err error) {
 	im, err := s.store.Image(ctx, in.ImageID)
 	if err != nil {
 		return false, err
 	}
-	net, err := s.driver.Network(ctx, in.Network)
+	net, err := drv.Network(ctx, in.Network)
 	if err != nil {
 		return false, fmt.Errorf("network %s: %w", in.Network, err)
 	}
@@ -114,12 +130,12 @@ func (s *Service) launch(ctx context.Context, in store.Instance) (again bool, er
 		}},
 		{"seed-disk", func() error { return createSeed(s.disks.seed(in.ID), in.ID, in.UserData) }},
 		{"define-domain", func() error {
-			if err := s.driver.Define(ctx, sp); !errors.Is(err, hypervisor.ErrExists) {
+			if err := drv.Define(ctx, sp); !errors.Is(err, hypervisor.ErrExists) {
 				return err
 			}
 			return nil
 		}},
-		{"start-domain", func() error { return s.startDomain(ctx, in, im, sp, net) }},
+		{"start-domain", func() error { return s.startDomain(ctx, drv, in, im, sp, net) }},
 	}
 	// Each step's time goes to the log: where a launch spends it is the
 	// first thing to know about a slow one.
@@ -140,12 +156,14 @@ func (s *Service) launch(ctx context.Context, in store.Instance) (again bool, er
 
 // startDomain powers the domain on: restored from a template on its first
 // launch when one is ready, booted otherwise. A restart boots, since the
-// instance's disk has moved on from the template's.
-func (s *Service) startDomain(ctx context.Context, in store.Instance, im store.Image, sp hypervisor.Spec, net hypervisor.Network) error {
-	if d, err := s.driver.Inspect(ctx, in.ID); err == nil && d.State == hypervisor.PowerRunning {
+// instance's disk has moved on from the template's. Templates are built on
+// the service's own host and stay there: another host may not see the
+// file.
+func (s *Service) startDomain(ctx context.Context, drv hypervisor.Driver, in store.Instance, im store.Image, sp hypervisor.Spec, net hypervisor.Network) error {
+	if d, err := drv.Inspect(ctx, in.ID); err == nil && d.State == hypervisor.PowerRunning {
 		return nil // started before a crash cut the launch short
 	}
-	if in.StartedAt.IsZero() {
+	if in.StartedAt.IsZero() && in.Host == s.cfg.Host {
 		typ, _ := LookupType(in.Type)
 		if path := s.readyTemplate(im, typ); path != "" {
 			err := s.restoreFromTemplate(ctx, in, sp, net, path)
@@ -160,7 +178,7 @@ func (s *Service) startDomain(ctx context.Context, in store.Instance, im store.I
 			s.discardTemplate(templateKey(im, typ))
 		}
 	}
-	return s.driver.Start(ctx, in.ID)
+	return drv.Start(ctx, in.ID)
 }
 
 func (s *Service) launchFailed(ctx context.Context, in store.Instance, stepName string, cause error) (bool, error) {
@@ -180,8 +198,8 @@ func (s *Service) launchFailed(ctx context.Context, in store.Instance, stepName 
 
 // checkRunning notices a guest that powered itself off or a domain that
 // vanished while the instance should be running.
-func (s *Service) checkRunning(ctx context.Context, in store.Instance) error {
-	d, err := s.driver.Inspect(ctx, in.ID)
+func (s *Service) checkRunning(ctx context.Context, drv hypervisor.Driver, in store.Instance) error {
+	d, err := drv.Inspect(ctx, in.ID)
 	if errors.Is(err, hypervisor.ErrNotFound) {
 		s.log.Warn("running instance has no domain; launching it again", "instance", in.ID)
 		if err := s.store.SetInstanceState(ctx, in.ID, in.State, string(Pending), "Server.InternalError: domain lost", s.clock.Now()); err != nil {
@@ -198,17 +216,17 @@ func (s *Service) checkRunning(ctx context.Context, in store.Instance) error {
 	case hypervisor.PowerShutoff, hypervisor.PowerCrashed:
 		return s.apply(ctx, in, PoweredOff, "Client.InstanceInitiatedShutdown: Instance initiated shutdown")
 	}
-	return s.offerIdentity(ctx, in)
+	return s.offerIdentity(ctx, drv, in)
 }
 
 // stop asks the guest to power off and forces it after StopTimeout.
-func (s *Service) stop(ctx context.Context, in store.Instance) error {
+func (s *Service) stop(ctx context.Context, drv hypervisor.Driver, in store.Instance) error {
 	s.mu.Lock()
 	forced := s.forced[in.ID]
 	delete(s.forced, in.ID)
 	s.mu.Unlock()
 	if !forced {
-		if err := s.driver.Shutdown(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+		if err := drv.Shutdown(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
 			s.log.Warn("ACPI shutdown failed; forcing off", "instance", in.ID, "err", err)
 			forced = true
 		}
@@ -216,7 +234,7 @@ func (s *Service) stop(ctx context.Context, in store.Instance) error {
 	deadline := s.clock.Now().Add(s.cfg.StopTimeout)
 	press := s.clock.Now().Add(acpiRepeat)
 	for !forced {
-		off, err := s.isOff(ctx, in.ID)
+		off, err := isOff(ctx, drv, in.ID)
 		if err != nil {
 			return err
 		}
@@ -231,7 +249,7 @@ func (s *Service) stop(ctx context.Context, in store.Instance) error {
 		// button yet and loses the press: press again, as a person would.
 		if !s.clock.Now().Before(press) {
 			press = s.clock.Now().Add(acpiRepeat)
-			if err := s.driver.Shutdown(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+			if err := drv.Shutdown(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
 				s.log.Warn("repeated ACPI shutdown failed", "instance", in.ID, "err", err)
 			}
 		}
@@ -246,14 +264,14 @@ func (s *Service) stop(ctx context.Context, in store.Instance) error {
 			return err
 		}
 	}
-	if err := s.driver.Destroy(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+	if err := drv.Destroy(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
 		return fmt.Errorf("force off %s: %w", in.ID, err)
 	}
 	return s.apply(ctx, in, StopDone, "Client.UserInitiatedShutdown: User initiated shutdown")
 }
 
-func (s *Service) isOff(ctx context.Context, id string) (bool, error) {
-	d, err := s.driver.Inspect(ctx, id)
+func isOff(ctx context.Context, drv hypervisor.Driver, id string) (bool, error) {
+	d, err := drv.Inspect(ctx, id)
 	if errors.Is(err, hypervisor.ErrNotFound) {
 		return true, nil
 	}
@@ -264,11 +282,11 @@ func (s *Service) isOff(ctx context.Context, id string) (bool, error) {
 }
 
 // terminate removes the domain and the disks, then releases the address.
-func (s *Service) terminate(ctx context.Context, in store.Instance) error {
-	if err := s.driver.Destroy(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+func (s *Service) terminate(ctx context.Context, drv hypervisor.Driver, in store.Instance) error {
+	if err := drv.Destroy(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
 		return fmt.Errorf("destroy %s: %w", in.ID, err)
 	}
-	if err := s.driver.Undefine(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+	if err := drv.Undefine(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
 		return fmt.Errorf("undefine %s: %w", in.ID, err)
 	}
 	if err := s.disks.remove(in.ID); err != nil {

@@ -58,9 +58,12 @@ type Config struct {
 	// MaxPerOwner caps one account's live instances, as EC2's instance
 	// limit does.
 	MaxPerOwner int
-	// Capacity claims the host's CPU and memory for each live instance;
-	// nil claims nothing.
+	// Capacity places instances on hosts and claims their CPU and memory
+	// there; nil places every instance on Host and claims nothing.
 	Capacity Capacity
+	// Hosts are the other hosts instances may run on; nil runs them all
+	// on Host.
+	Hosts Hosts
 }
 
 func (c *Config) setDefaults() {
@@ -89,7 +92,7 @@ func (c *Config) setDefaults() {
 		c.MaxPerOwner = 32
 	}
 	if c.Capacity == nil {
-		c.Capacity = noCapacity{}
+		c.Capacity = noCapacity{host: c.Host}
 	}
 }
 
@@ -123,6 +126,8 @@ type Service struct {
 	watchers        map[string]map[chan State]bool // by instance, for actions that wait
 	restoreSlots    chan struct{}                  // one per CPU: see restoreOne
 
+	following map[string]context.CancelFunc // hosts besides Host, by name: see HostUp
+
 	consoleMu sync.Mutex // guards consoles; taken before a console's own lock
 	consoles  map[string]*sharedConsole
 }
@@ -139,7 +144,7 @@ func New(cfg Config, st *store.Store, drv hypervisor.Driver, im *images.Service,
 		watchers: map[string]map[chan State]bool{}, restoreSlots: make(chan struct{}, runtime.NumCPU()),
 		building: map[string]bool{}, failedTemplates: map[string]bool{}, watching: map[string]bool{},
 		lastAnswer: map[string]time.Time{}, rebootedAt: map[string]time.Time{},
-		consoles: map[string]*sharedConsole{},
+		consoles: map[string]*sharedConsole{}, following: map[string]context.CancelFunc{},
 	}
 }
 

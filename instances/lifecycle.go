@@ -92,7 +92,11 @@ func (s *Service) actOne(ctx context.Context, in store.Instance, ev Event) (Stat
 			return ch, nil
 		}
 		if ev == Reboot {
-			if err := s.driver.Reboot(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrInvalidState) {
+			drv, err := s.driverOf(in.Host)
+			if err != nil {
+				return StateChange{}, err
+			}
+			if err := drv.Reboot(ctx, in.ID); err != nil && !errors.Is(err, hypervisor.ErrInvalidState) {
 				return StateChange{}, fmt.Errorf("reboot %s: %w", in.ID, err)
 			}
 			s.log.Info("instance rebooting", "instance", in.ID)
@@ -104,7 +108,7 @@ func (s *Service) actOne(ctx context.Context, in store.Instance, ev Event) (Stat
 		claimed := false
 		if ev == Start {
 			typ, _ := LookupType(in.Type)
-			if _, err := s.capacity.Claim(ctx, in.Host, typ, []string{in.ID}, 1); err != nil {
+			if _, err := s.capacity.Claim(ctx, []string{in.Host}, typ, []string{in.ID}, 1); err != nil {
 				return StateChange{}, err
 			}
 			claimed = true

@@ -35,12 +35,17 @@ func (s *Service) enforceReboot(id string, requested time.Time) {
 		if err != nil || State(in.State) != Running || s.rebootedSince(id, requested) {
 			return
 		}
+		drv, err := s.driverOf(in.Host)
+		if err != nil {
+			s.log.Error("hard reboot", "instance", id, "err", err)
+			return
+		}
 		s.log.Warn("guest ignored the reboot request; power-cycling it", "instance", id, "timeout", s.cfg.RebootTimeout)
-		if err := s.driver.Destroy(s.ctx, id); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
+		if err := drv.Destroy(s.ctx, id); err != nil && !errors.Is(err, hypervisor.ErrNotFound) {
 			s.log.Error("hard reboot: power off", "instance", id, "err", err)
 			return
 		}
-		if err := s.driver.Start(s.ctx, id); err != nil {
+		if err := drv.Start(s.ctx, id); err != nil {
 			s.log.Error("hard reboot: power on", "instance", id, "err", err)
 		}
 	})

@@ -38,7 +38,10 @@ func (s *Service) Open(ctx context.Context) error {
 		s.kick(in.ID)
 	}
 	s.wg.Add(2)
-	go s.followEvents(events)
+	go func() {
+		defer s.wg.Done()
+		s.followEvents(s.cfg.Host, events)
+	}()
 	go s.resyncLoop()
 	return nil
 }
@@ -57,24 +60,8 @@ func (s *Service) removeOrphans(ctx context.Context) error {
 			owned[in.ID] = true
 		}
 	}
-	domains, err := s.driver.List(ctx)
-	if err != nil {
+	if err := s.removeOrphanDomains(ctx, s.driver, owned); err != nil {
 		return err
-	}
-	for _, d := range domains {
-		// Templates are only built while kumod runs: any found now is left
-		// over from a crash.
-		template := strings.HasPrefix(d.Name, templatePrefix)
-		if d.Metadata != s.domainMetadata() || owned[d.Name] || !(ids.Valid("i", d.Name) || template) {
-			continue
-		}
-		s.log.Warn("removing orphan domain", "domain", d.Name)
-		if err := s.driver.Destroy(ctx, d.Name); err != nil {
-			s.log.Error("destroy orphan domain", "domain", d.Name, "err", err)
-		}
-		if err := s.driver.Undefine(ctx, d.Name); err != nil {
-			s.log.Error("undefine orphan domain", "domain", d.Name, "err", err)
-		}
 	}
 	s.removeStaleTemplates(ctx)
 	dirs, err := s.disks.leftovers()
@@ -92,8 +79,34 @@ func (s *Service) removeOrphans(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) followEvents(events <-chan hypervisor.Event) {
-	defer s.wg.Done()
+// removeOrphanDomains destroys the host's domains of this control plane
+// that no instance in owned has.
+func (s *Service) removeOrphanDomains(ctx context.Context, drv hypervisor.Driver, owned map[string]bool) error {
+	domains, err := drv.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range domains {
+		// Templates are only built while kumod runs: any found now is left
+		// over from a crash.
+		template := strings.HasPrefix(d.Name, templatePrefix)
+		if d.Metadata != s.domainMetadata() || owned[d.Name] || !(ids.Valid("i", d.Name) || template) {
+			continue
+		}
+		s.log.Warn("removing orphan domain", "domain", d.Name)
+		if err := drv.Destroy(ctx, d.Name); err != nil {
+			s.log.Error("destroy orphan domain", "domain", d.Name, "err", err)
+		}
+		if err := drv.Undefine(ctx, d.Name); err != nil {
+			s.log.Error("undefine orphan domain", "domain", d.Name, "err", err)
+		}
+	}
+	return nil
+}
+
+// followEvents converges the instances a host's lifecycle events are
+// about, until the events end.
+func (s *Service) followEvents(host string, events <-chan hypervisor.Event) {
 	for ev := range events {
 		if !ids.Valid("i", ev.Name) {
 			continue
@@ -103,7 +116,7 @@ func (s *Service) followEvents(events <-chan hypervisor.Event) {
 			s.mu.Lock()
 			s.rebootedAt[ev.Name] = s.clock.Now()
 			s.mu.Unlock()
-			s.watchReboot(ev.Name)
+			s.watchReboot(host, ev.Name)
 		}
 	}
 }

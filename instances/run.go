@@ -89,14 +89,6 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := s.driver.Network(ctx, s.cfg.Network)
-	if err != nil {
-		return nil, fmt.Errorf("host network %s: %w", s.cfg.Network, err)
-	}
-	pool, err := poolOf(net.Name, net.CIDR, net.Gateway)
-	if err != nil {
-		return nil, err
-	}
 	count := req.MaxCount
 	// A first guess at how many fit; CreateInstances checks for real.
 	all, errAll := s.store.LiveInstances(ctx)
@@ -112,25 +104,30 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	for i := range instanceIDs {
 		instanceIDs[i] = ids.New("i")
 	}
-	// Capacity first: the launch keeps as many instances as the host can
+	// Capacity first: the launch keeps as many instances as the hosts can
 	// run, between MinCount and MaxCount, or fails whole.
-	claimed, err := s.capacity.Claim(ctx, s.cfg.Host, typ, instanceIDs, req.MinCount)
+	placed, err := s.capacity.Claim(ctx, nil, typ, instanceIDs, req.MinCount)
 	if err != nil {
 		return nil, err
 	}
 	unclaim := func() {
-		if err := s.capacity.Release(context.WithoutCancel(ctx), instanceIDs[:claimed]...); err != nil {
+		if err := s.capacity.Release(context.WithoutCancel(ctx), instanceIDs[:len(placed)]...); err != nil {
 			s.log.Error("release capacity of a failed launch", "err", err)
 		}
 	}
-	rows := make([]store.Instance, claimed)
+	pools, err := s.poolsOf(ctx, placed)
+	if err != nil {
+		unclaim()
+		return nil, err
+	}
+	rows := make([]store.Instance, len(placed))
 	for i := range rows {
 		rows[i] = store.Instance{
 			ID: instanceIDs[i], ReservationID: reservation, LaunchIndex: i, Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
-			Host: s.cfg.Host, MAC: randomMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
+			Host: placed[i], MAC: randomMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
 		}
 	}
-	launch := store.Launch{Pool: pool, Instances: rows, Tags: tagRows(rows, req.Tags),
+	launch := store.Launch{Pools: pools, Instances: rows, Tags: tagRows(rows, req.Tags),
 		MaxLive: s.cfg.MaxInstances, MaxOwned: s.cfg.MaxPerOwner}
 	if req.ClientToken != "" {
 		launch.Token = store.ClientToken{Owner: req.Owner, Token: req.ClientToken, RequestHash: req.hash(),
@@ -151,7 +148,7 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 		return nil, errs.New(errs.InstanceLimit,
 			"you have requested more instances (%d) than your account's instance limit of %d allows", req.MinCount, s.cfg.MaxPerOwner)
 	case errors.Is(err, store.ErrExhausted):
-		return nil, errs.New(errs.InsufficientSpace, "the network %s has no free address for %d more instance(s)", net.Name, count)
+		return nil, errs.New(errs.InsufficientSpace, "the network %s has no free address for %d more instance(s)", s.cfg.Network, count)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, errs.New(images.ErrNotFound, "the image %s was deregistered during the launch", im.ID)
 	case err != nil:
@@ -165,6 +162,28 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 		s.kick(r.ID)
 	}
 	return out, nil
+}
+
+// poolsOf reads the address pool of each host's network.
+func (s *Service) poolsOf(ctx context.Context, hosts []string) (map[string]store.Pool, error) {
+	pools := map[string]store.Pool{}
+	for _, host := range hosts {
+		if _, ok := pools[host]; ok {
+			continue
+		}
+		drv, err := s.driverOf(host)
+		if err != nil {
+			return nil, err
+		}
+		net, err := drv.Network(ctx, s.cfg.Network)
+		if err != nil {
+			return nil, fmt.Errorf("network %s of host %s: %w", s.cfg.Network, host, err)
+		}
+		if pools[host], err = poolOf(net.Name, net.CIDR, net.Gateway); err != nil {
+			return nil, err
+		}
+	}
+	return pools, nil
 }
 
 // launchOf answers a launch retried with its client token: the instances

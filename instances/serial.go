@@ -85,7 +85,11 @@ func (s *Service) Console(ctx context.Context, id string) (*Viewer, error) {
 	if State(in.State) != Running {
 		return nil, &IncorrectStateError{ID: in.ID, State: State(in.State), Event: connectEvent}
 	}
-	serial, ok := s.driver.(hypervisor.SerialConsole)
+	drv, err := s.driverOf(in.Host)
+	if err != nil {
+		return nil, err
+	}
+	serial, ok := drv.(hypervisor.SerialConsole)
 	if !ok {
 		return nil, fmt.Errorf("console of %s: the host's hypervisor offers no serial console", id)
 	}

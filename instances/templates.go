@@ -235,8 +235,8 @@ func (s *Service) answeredRecently(id string) bool {
 // offerIdentity answers a guest that waits for its identity: a restored
 // copy after a reboot (its kernel command line is the template's), or one
 // whose launch was cut short between restore and identity by a crash.
-func (s *Service) offerIdentity(ctx context.Context, in store.Instance) error {
-	chw, ok := s.driver.(hypervisor.ChannelWriter)
+func (s *Service) offerIdentity(ctx context.Context, drv hypervisor.Driver, in store.Instance) error {
+	chw, ok := drv.(hypervisor.ChannelWriter)
 	if !ok || s.answeredRecently(in.ID) {
 		return nil
 	}
@@ -244,7 +244,7 @@ func (s *Service) offerIdentity(ctx context.Context, in store.Instance) error {
 	if err != nil || !waiting {
 		return nil // no such channel, or nobody listening: nothing to answer
 	}
-	net, err := s.driver.Network(ctx, in.Network)
+	net, err := drv.Network(ctx, in.Network)
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func (s *Service) offerIdentity(ctx context.Context, in store.Instance) error {
 
 // watchReboot waits for a rebooted guest to ask for its identity, for a
 // while: a guest booted from its own command line never asks.
-func (s *Service) watchReboot(id string) {
+func (s *Service) watchReboot(host, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.watching[id] {
@@ -270,12 +270,16 @@ func (s *Service) watchReboot(id string) {
 			delete(s.watching, id)
 			s.mu.Unlock()
 		}()
-		chw, ok := s.driver.(hypervisor.ChannelWriter)
+		drv, err := s.driverOf(host)
+		if err != nil {
+			return
+		}
+		chw, ok := drv.(hypervisor.ChannelWriter)
 		if !ok || s.waitChannel(s.ctx, chw, id, identityTimeout) != nil {
 			return
 		}
 		if in, err := s.store.Instance(s.ctx, id); err == nil && State(in.State) == Running {
-			if err := s.offerIdentity(s.ctx, in); err != nil {
+			if err := s.offerIdentity(s.ctx, drv, in); err != nil {
 				s.log.Warn("identity after reboot", "instance", id, "err", err)
 			}
 		}

@@ -61,7 +61,10 @@ type Pool struct {
 // Launch is the rows of one launch: its instances, of one owner and one
 // reservation, and their tags.
 type Launch struct {
+	// Pool gives each instance its address, or Pools, by host, for
+	// instances whose host has a network of its own.
 	Pool      Pool
+	Pools     map[string]Pool
 	Instances []Instance
 	Tags      []Tag // each of one of the new instances
 	// MaxLive caps the live instances of every owner, MaxOwned those of
@@ -96,28 +99,29 @@ func (s *Store) CreateInstances(ctx context.Context, l Launch) ([]Instance, erro
 				return err
 			}
 		}
-		used, err := usedAddrs(ctx, tx, l.Pool.Network)
-		if err != nil {
-			return err
-		}
-		for _, a := range l.Pool.Reserved {
-			used[a] = true
-		}
-		pool := l.Pool
-		next := pool.Prefix.Masked().Addr().Next() // skip the network address
+		free := map[string]*freeAddrs{} // by network
 		for i := range out {
 			var imageState string
 			if err := tx.QueryRowContext(ctx, `SELECT state FROM images WHERE id = ?`, out[i].ImageID).Scan(&imageState); err != nil || imageState != "available" {
 				return fmt.Errorf("image %s: %w", out[i].ImageID, ErrNotFound)
 			}
-			for used[next] && pool.Prefix.Contains(next) {
-				next = next.Next()
+			pool, ok := l.Pools[out[i].Host]
+			if !ok {
+				pool = l.Pool
 			}
-			if !pool.Prefix.Contains(next) || isBroadcast(pool.Prefix, next) {
-				return fmt.Errorf("network %s (%s): %w", pool.Network, pool.Prefix, ErrExhausted)
+			key := pool.Network + " " + pool.Prefix.String()
+			if free[key] == nil {
+				f, err := freeIn(ctx, tx, pool)
+				if err != nil {
+					return err
+				}
+				free[key] = f
 			}
-			used[next] = true
-			out[i].PrivateIP = next.String()
+			addr, err := free[key].take()
+			if err != nil {
+				return err
+			}
+			out[i].PrivateIP = addr.String()
 			out[i].Network = pool.Network
 			if err := insertInstance(ctx, tx, out[i]); err != nil {
 				return err
@@ -173,6 +177,35 @@ func insertInstance(ctx context.Context, tx *sql.Tx, in Instance) error {
 		return fmt.Errorf("insert instance %s: %w", in.ID, err)
 	}
 	return nil
+}
+
+// freeAddrs hands out a pool's free addresses in order.
+type freeAddrs struct {
+	pool Pool
+	used map[netip.Addr]bool
+	next netip.Addr
+}
+
+func freeIn(ctx context.Context, tx *sql.Tx, pool Pool) (*freeAddrs, error) {
+	used, err := usedAddrs(ctx, tx, pool.Network)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range pool.Reserved {
+		used[a] = true
+	}
+	return &freeAddrs{pool: pool, used: used, next: pool.Prefix.Masked().Addr().Next()}, nil // past the network address
+}
+
+func (f *freeAddrs) take() (netip.Addr, error) {
+	for f.used[f.next] && f.pool.Prefix.Contains(f.next) {
+		f.next = f.next.Next()
+	}
+	if !f.pool.Prefix.Contains(f.next) || isBroadcast(f.pool.Prefix, f.next) {
+		return netip.Addr{}, fmt.Errorf("network %s (%s): %w", f.pool.Network, f.pool.Prefix, ErrExhausted)
+	}
+	f.used[f.next] = true
+	return f.next, nil
 }
 
 func usedAddrs(ctx context.Context, tx *sql.Tx, network string) (map[netip.Addr]bool, error) {
@@ -236,6 +269,8 @@ type InstanceFilter struct {
 	Owner string
 	// Reservation, when set, keeps only the instances of that launch.
 	Reservation string
+	// Host, when set, keeps only the instances recorded on that host.
+	Host string
 }
 
 // Instances lists instances matching f, in launch order.
@@ -257,6 +292,10 @@ func (s *Store) Instances(ctx context.Context, f InstanceFilter) ([]Instance, er
 	if f.Owner != "" {
 		q += ` AND owner = ?`
 		args = append(args, f.Owner)
+	}
+	if f.Host != "" {
+		q += ` AND host = ?`
+		args = append(args, f.Host)
 	}
 	if f.Reservation != "" {
 		q += ` AND reservation_id = ?`

@@ -212,3 +212,23 @@ func openMigratedFrom(t *testing.T, version int, stmts ...string) *Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+func TestAddressesComeFromEachInstancesHost(t *testing.T) {
+	s := openTest(t)
+	seedImage(t, s, "ami-1")
+	pools := map[string]Pool{
+		"h1": {Network: "kumo", Prefix: netip.MustParsePrefix("10.77.1.0/24"), Reserved: []netip.Addr{netip.MustParseAddr("10.77.1.1")}},
+		"h2": {Network: "kumo", Prefix: netip.MustParsePrefix("10.77.2.0/24"), Reserved: []netip.Addr{netip.MustParseAddr("10.77.2.1")}},
+	}
+	ins := newInstances(3, "ami-1")
+	ins[0].Host, ins[1].Host, ins[2].Host = "h1", "h2", "h1"
+	got, err := s.CreateInstances(context.Background(), Launch{Pools: pools, Instances: ins})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"10.77.1.2", "10.77.2.2", "10.77.1.3"} {
+		if got[i].PrivateIP != want {
+			t.Errorf("instance %d on %s got %s, want %s", i, got[i].Host, got[i].PrivateIP, want)
+		}
+	}
+}

@@ -5,27 +5,34 @@ import (
 	"errors"
 
 	"kumo/hosts"
+	"kumo/hypervisor"
 	"kumo/instances"
 	"kumo/scheduler"
 	"kumo/store"
 )
 
-// fleetCapacity claims instances' CPU and memory on kumod's hosts. Only
-// the local host runs instances so far, so every instance is placed there
-// whatever host name it recorded; placing across hosts comes with driving
-// a driver per host.
+// fleetCapacity places instances on kumod's hosts, through the scheduler,
+// and claims their CPU and memory there. Instances know their host by
+// name; the hosts service by id.
 type fleetCapacity struct {
 	fleet *hosts.Service
 	store *store.Store
-	local hosts.Host
 }
 
-func (f fleetCapacity) Claim(ctx context.Context, _ string, typ instances.Type, ids []string, atLeast int) (int, error) {
+func (f fleetCapacity) Claim(ctx context.Context, names []string, typ instances.Type, ids []string, atLeast int) ([]string, error) {
+	only := make([]string, len(names))
+	for i, name := range names {
+		h, err := f.fleet.Get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		only[i] = h.ID
+	}
 	n := len(ids)
 	for {
-		_, err := f.fleet.Place(ctx, hosts.PlaceRequest{
+		as, err := f.fleet.Place(ctx, hosts.PlaceRequest{
 			Request:     scheduler.Request{Count: n, InstanceType: typ.Name, Size: sizeOf(typ)},
-			InstanceIDs: ids[:n], Hosts: []string{f.local.ID},
+			InstanceIDs: ids[:n], Hosts: only,
 		})
 		// EC2 launches what fits between MinCount and MaxCount.
 		var short *scheduler.InsufficientCapacityError
@@ -34,19 +41,42 @@ func (f fleetCapacity) Claim(ctx context.Context, _ string, typ instances.Type, 
 			continue
 		}
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		return n, nil
+		return f.names(ctx, as, ids[:n])
 	}
 }
 
-func (f fleetCapacity) Adopt(ctx context.Context, _ string, typ instances.Type, ids ...string) error {
+// names gives the name of each assignment's host, releasing the claims
+// when one cannot be read.
+func (f fleetCapacity) names(ctx context.Context, as []scheduler.Assignment, ids []string) ([]string, error) {
+	byID := map[string]string{}
+	out := make([]string, len(as))
+	for i, a := range as {
+		if _, ok := byID[a.HostID]; !ok {
+			h, err := f.fleet.Get(ctx, a.HostID)
+			if err != nil {
+				f.Release(context.WithoutCancel(ctx), ids...)
+				return nil, err
+			}
+			byID[a.HostID] = h.Name
+		}
+		out[i] = byID[a.HostID]
+	}
+	return out, nil
+}
+
+func (f fleetCapacity) Adopt(ctx context.Context, name string, typ instances.Type, ids ...string) error {
+	h, err := f.fleet.Get(ctx, name)
+	if err != nil {
+		return err
+	}
 	claims := make([]store.Claim, len(ids))
 	size := sizeOf(typ)
 	for i, id := range ids {
-		claims[i] = store.Claim{InstanceID: id, HostID: f.local.ID, VCPUs: size.VCPUs, MemoryMiB: size.MemoryMiB}
+		claims[i] = store.Claim{InstanceID: id, HostID: h.ID, VCPUs: size.VCPUs, MemoryMiB: size.MemoryMiB}
 	}
-	_, err := f.fleet.Adopt(ctx, claims...)
+	_, err = f.fleet.Adopt(ctx, claims...)
 	return err
 }
 
@@ -71,6 +101,38 @@ func (f fleetCapacity) Holders(ctx context.Context) ([]string, error) {
 
 func sizeOf(typ instances.Type) scheduler.Resources {
 	return scheduler.Resources{VCPUs: typ.VCPUs, MemoryMiB: int64(typ.MemoryMiB)}
+}
+
+// fleetDrivers gives the instance service the drivers of the hosts
+// besides kumod's own, by name.
+type fleetDrivers struct{ fleet *hosts.Service }
+
+func (f fleetDrivers) Driver(name string) (hypervisor.Driver, error) { return f.fleet.Driver(name) }
+
+// followHosts tells the instance service of every host that is up, now
+// and whenever one goes down or comes back.
+func followHosts(ctx context.Context, fleet *hosts.Service, svc *instances.Service) error {
+	fleet.OnHealthChange(func(hostID string, up bool) {
+		h, err := fleet.Get(context.Background(), hostID)
+		if err != nil {
+			return
+		}
+		if up {
+			svc.HostUp(h.Name)
+		} else {
+			svc.HostDown(h.Name)
+		}
+	})
+	list, err := fleet.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range list {
+		if h.Health == hosts.HealthUp {
+			svc.HostUp(h.Name)
+		}
+	}
+	return nil
 }
 
 // localHost is the name the host kumod runs on is registered under.

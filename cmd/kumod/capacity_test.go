@@ -61,8 +61,8 @@ func TestConcurrentLaunchesNeverOverbookTheHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), Host: "fake",
-		Capacity: fleetCapacity{fleet: fleet, store: st, local: local}}, st, drv, im, clk, log)
+	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), Host: localHost,
+		Capacity: fleetCapacity{fleet: fleet, store: st}}, st, drv, im, clk, log)
 	if err := svc.Open(ctx); err != nil {
 		t.Fatal(err)
 	}

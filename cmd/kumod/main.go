@@ -152,13 +152,16 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	svc := instances.New(instances.Config{
 		DataDir: filepath.Join(dataDir, "instances"), TemplateDir: filepath.Join(dataDir, "templates"),
-		Network: cfg.network, Host: local.Name, Capacity: fleetCapacity{fleet: fleet, store: st, local: local},
+		Network: cfg.network, Host: local.Name, Capacity: fleetCapacity{fleet: fleet, store: st}, Hosts: fleetDrivers{fleet},
 		StopTimeout: cfg.stopTimeout, RebootTimeout: cfg.rebootTimeout, MaxInstances: cfg.maxInstances, MaxPerOwner: cfg.maxPerAccount,
 	}, st, drv, im, clk, log)
 	if err := svc.Open(ctx); err != nil {
 		return err
 	}
 	defer svc.Close()
+	if err := followHosts(ctx, fleet, svc); err != nil {
+		return err
+	}
 	if cfg.defaultImage {
 		for _, t := range strings.Split(cfg.warmTypes, ",") {
 			if t = strings.TrimSpace(t); t == "" {
