@@ -26,6 +26,7 @@ const (
 	defaultRunRoot   = "/run/kumo/dev-cluster"
 	defaultStateRoot = "/var/lib/kumo/dev-cluster"
 	defaultUplink    = "kumo"
+	defaultNetwork   = "kumo"
 )
 
 // maxHosts keeps host N's subnet, 10.77.N.0/24, a valid address range.
@@ -40,6 +41,9 @@ type Options struct {
 	// Uplink is the namespace each host is routed to, kumo's data plane
 	// (namespace kumo) by default; "-" links hosts to nothing.
 	Uplink string
+	// Network is the libvirt network of every host, kumod's --network;
+	// default kumo.
+	Network string
 }
 
 // Cluster manages the simulated hosts of one Options. It needs root.
@@ -68,6 +72,9 @@ func New(opts Options, progress io.Writer) *Cluster {
 	}
 	if opts.StateRoot == "" {
 		opts.StateRoot = defaultStateRoot
+	}
+	if opts.Network == "" {
+		opts.Network = defaultNetwork
 	}
 	switch opts.Uplink {
 	case "":

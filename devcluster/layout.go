@@ -17,18 +17,23 @@ type host struct {
 	n      int
 	netns  string
 	uplink string // the data plane's namespace, or "" for none
-	run   string // RunRoot/hN
-	state string // StateRoot/hN
+	// network is the libvirt network instances attach to, under the same
+	// name on every host, so that an instance's definition does not
+	// depend on the host it lands on.
+	network string
+	run     string // RunRoot/hN
+	state   string // StateRoot/hN
 }
 
 func (c *Cluster) host(n int) host {
 	name := "h" + strconv.Itoa(n)
 	return host{
-		n:      n,
-		netns:  c.opts.Prefix + strconv.Itoa(n),
-		uplink: c.opts.Uplink,
-		run:   filepath.Join(c.opts.RunRoot, name),
-		state: filepath.Join(c.opts.StateRoot, name),
+		n:       n,
+		netns:   c.opts.Prefix + strconv.Itoa(n),
+		uplink:  c.opts.Uplink,
+		network: c.opts.Network,
+		run:     filepath.Join(c.opts.RunRoot, name),
+		state:   filepath.Join(c.opts.StateRoot, name),
 	}
 }
 

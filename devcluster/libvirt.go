@@ -10,11 +10,6 @@ import (
 	"time"
 )
 
-// network is the libvirt network instances attach to. Every host has its
-// own, under the same name as on kumo's main host, so an instance's
-// definition does not depend on the host it lands on.
-const network = "kumo"
-
 // networkXML has the shape of the main host's network (see
 // scripts/setup-host.sh): no DHCP, as kumo gives each guest its address
 // on the kernel command line. It routes, so that the data plane reaches
@@ -26,7 +21,7 @@ func (h host) networkXML() string {
   <bridge name='%s' stp='off' delay='0'/>
   <ip address='%s' netmask='255.255.255.0'/>
 </network>
-`, network, h.bridge(), h.gateway())
+`, h.network, h.bridge(), h.gateway())
 }
 
 func (h host) virsh(ctx context.Context, stdin io.Reader, args ...string) (string, error) {
@@ -74,23 +69,23 @@ func (c *Cluster) ensureNetwork(ctx context.Context, h host) error {
 		stdin io.Reader
 	}{
 		{[]string{"net-list", "--all", "--name"}, []string{"net-define", "/dev/stdin"}, strings.NewReader(h.networkXML())},
-		{[]string{"net-list", "--all", "--autostart", "--name"}, []string{"net-autostart", network}, nil},
-		{[]string{"net-list", "--name"}, []string{"net-start", network}, nil},
+		{[]string{"net-list", "--all", "--autostart", "--name"}, []string{"net-autostart", h.network}, nil},
+		{[]string{"net-list", "--name"}, []string{"net-start", h.network}, nil},
 	}
 	for _, s := range steps {
 		names, err := h.names(ctx, s.list...)
 		if err != nil {
 			return fmt.Errorf("dev cluster: network of %s: %w", h.name(), err)
 		}
-		if slices.Contains(names, network) {
+		if slices.Contains(names, h.network) {
 			continue
 		}
 		if _, err := h.virsh(ctx, s.stdin, s.args...); err != nil {
 			return fmt.Errorf("dev cluster: network of %s: %w", h.name(), err)
 		}
-		c.say(h, "%s %s", s.args[0], network)
+		c.say(h, "%s %s", s.args[0], h.network)
 	}
-	c.say(h, "network %s active on %s, %s", network, h.bridge(), h.subnet())
+	c.say(h, "network %s active on %s, %s", h.network, h.bridge(), h.subnet())
 	return nil
 }
 

@@ -9,15 +9,15 @@ import (
 
 // The uplink joins a host's namespace to the main host's data plane
 // (namespace kumo, where kumod's load balancers and tests reach guests):
-// a veth pair on 10.78.N.0/30, and a route there to the host's subnet.
+// a veth pair on 10.76.N.0/30, and a route there to the host's subnet.
 // The host's network routes (rather than isolates), so libvirt lets the
 // traffic between its bridge and the uplink through.
 
 // uplinkIf is the host's end of the pair, inside its namespace.
 const uplinkIf = "uplink"
 
-func (h host) uplinkAddr() string { return fmt.Sprintf("10.78.%d.2", h.n) } // the host's end
-func (h host) peerAddr() string   { return fmt.Sprintf("10.78.%d.1", h.n) } // the data plane's end
+func (h host) uplinkAddr() string { return fmt.Sprintf("10.76.%d.2", h.n) } // the host's end
+func (h host) peerAddr() string   { return fmt.Sprintf("10.76.%d.1", h.n) } // the data plane's end
 
 // ensureUplink makes the pair and the route, unless the host has its end
 // already. A host's namespace takes both ends with it when deleted.

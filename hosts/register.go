@@ -24,7 +24,7 @@ const MaxRatio = 1000
 
 // Schemes are the libvirt URI schemes a host may be registered with:
 // local or remote QEMU, and libvirt's simulated test driver.
-var Schemes = []string{"qemu", "qemu+tcp", "qemu+ssh", "qemu+tls", "test"}
+var Schemes = []string{"qemu", "qemu+tcp", "qemu+ssh", "qemu+tls", "qemu+unix", "test"}
 
 // RegisterRequest describes a new host.
 type RegisterRequest struct {
@@ -108,7 +108,14 @@ func validateURI(uri string) error {
 	if u.Path != "/system" && u.Path != "/session" {
 		return errs.New(errs.InvalidParameter, "libvirt URI %q: a QEMU host's path is /system or /session", uri)
 	}
-	if u.Scheme != "qemu" && u.Host == "" {
+	switch {
+	case u.Scheme == "qemu+unix":
+		// A daemon on this machine at a socket of its own, as a simulated
+		// host of kumo dev cluster is.
+		if u.Host != "" || !strings.HasPrefix(u.Query().Get("socket"), "/") {
+			return errs.New(errs.InvalidParameter, "libvirt URI %q: a unix socket host is qemu+unix:///system?socket=/absolute/path", uri)
+		}
+	case u.Scheme != "qemu" && u.Host == "":
 		return errs.New(errs.InvalidParameter, "libvirt URI %q: a remote transport needs a host name", uri)
 	}
 	return nil

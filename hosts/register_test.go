@@ -40,6 +40,8 @@ func TestRegisterValidates(t *testing.T) {
 		{"remote transport without a host", func(r *hosts.RegisterRequest) { r.URI = "qemu+ssh:///system" }, errs.InvalidParameter},
 		{"password in the URI", func(r *hosts.RegisterRequest) { r.URI = "qemu+tcp://root:secret@node1/system" }, errs.InvalidParameter},
 		{"test URI without a path", func(r *hosts.RegisterRequest) { r.URI = "test://" }, errs.InvalidParameter},
+		{"unix socket URI without a socket", func(r *hosts.RegisterRequest) { r.URI = "qemu+unix:///system" }, errs.InvalidParameter},
+		{"unix socket URI with a relative socket", func(r *hosts.RegisterRequest) { r.URI = "qemu+unix:///system?socket=run/sock" }, errs.InvalidParameter},
 		{"negative CPU ratio", func(r *hosts.RegisterRequest) { r.CPURatio = -1 }, errs.InvalidParameter},
 		{"NaN memory ratio", func(r *hosts.RegisterRequest) { r.MemoryRatio = math.NaN() }, errs.InvalidParameter},
 		{"infinite CPU ratio", func(r *hosts.RegisterRequest) { r.CPURatio = math.Inf(1) }, errs.InvalidParameter},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"kumo/hosts"
 	"kumo/hypervisor"
@@ -108,6 +109,39 @@ func sizeOf(typ instances.Type) scheduler.Resources {
 type fleetDrivers struct{ fleet *hosts.Service }
 
 func (f fleetDrivers) Driver(name string) (hypervisor.Driver, error) { return f.fleet.Driver(name) }
+
+// fleetStats reads the counters of the domains of every host that is up,
+// so that the metrics service samples the whole fleet as one source.
+type fleetStats struct{ fleet *hosts.Service }
+
+func (f fleetStats) DomainStats(ctx context.Context) ([]hypervisor.DomainStats, error) {
+	list, err := f.fleet.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var all []hypervisor.DomainStats
+	var failed []error
+	for _, h := range list {
+		if h.Health != hosts.HealthUp {
+			continue
+		}
+		drv, err := f.fleet.Driver(h.ID)
+		if err != nil {
+			continue // went down since the listing
+		}
+		reader, ok := drv.(hypervisor.StatsReader)
+		if !ok {
+			continue
+		}
+		// A host that fails still gives what it could read.
+		stats, err := reader.DomainStats(ctx)
+		all = append(all, stats...)
+		if err != nil {
+			failed = append(failed, fmt.Errorf("host %s: %w", h.Name, err))
+		}
+	}
+	return all, errors.Join(failed...)
+}
 
 // followHosts tells the instance service of every host that is up, now
 // and whenever one goes down or comes back.

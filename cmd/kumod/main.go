@@ -174,7 +174,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 
 	// kumo names each instance's domain after the instance id.
-	met := metrics.New(st, drv, func(domain string) (string, bool) { return domain, ids.Valid("i", domain) }, clk, log)
+	met := metrics.New(st, fleetStats{fleet}, func(domain string) (string, bool) { return domain, ids.Valid("i", domain) }, clk, log)
 	metricsCtx, stopMetrics := context.WithCancel(ctx)
 	metricsDone := make(chan struct{})
 	go func() { defer close(metricsDone); met.Run(metricsCtx) }()

@@ -279,6 +279,7 @@ type Instance struct {
 	StateReason string `json:"state_reason"`
 	PrivateIP   string `json:"private_ip"`
 	ImageID     string `json:"image_id"`
+	Host        string `json:"host"`
 }
 
 // Run launches instances through the CLI.
