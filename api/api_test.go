@@ -509,3 +509,37 @@ func TestHostsAreTheAdministrators(t *testing.T) {
 		t.Fatalf("remove: %d", code)
 	}
 }
+
+func TestPlacementGroupsOverREST(t *testing.T) {
+	srv, _, _ := newTestAPI(t)
+	var g struct{ ID, Name, Strategy string }
+	if code := callAs(t, srv, "111111111111", "POST", "/api/v1/placement-groups", map[string]any{"name": "db", "strategy": "cluster"}, &g); code != 201 || g.Name != "db" || g.ID == "" {
+		t.Fatalf("create: %d %+v", code, g)
+	}
+	var doc errDoc
+	if code := callAs(t, srv, "111111111111", "POST", "/api/v1/placement-groups", map[string]any{"name": "db", "strategy": "spread"}, &doc); code != 409 || doc.Error.Code != "InvalidPlacementGroup.Duplicate" {
+		t.Fatalf("duplicate: %d %+v", code, doc)
+	}
+	var run struct {
+		Instances []struct {
+			ID             string
+			PlacementGroup string `json:"placement_group"`
+		}
+	}
+	if code := callAs(t, srv, "111111111111", "POST", "/api/v1/instances", map[string]any{"image": "tiny", "type": "t2.nano", "placement_group": "db"}, &run); code != 201 || run.Instances[0].PlacementGroup != "db" {
+		t.Fatalf("run into db: %d %+v", code, run)
+	}
+	// Another account has no group of that name.
+	if code := callAs(t, srv, "222222222222", "POST", "/api/v1/instances", map[string]any{"image": "tiny", "type": "t2.nano", "placement_group": "db"}, &doc); code != 404 || doc.Error.Code != "InvalidPlacementGroup.Unknown" {
+		t.Fatalf("another account's group: %d %+v", code, doc)
+	}
+	if code := callAs(t, srv, "111111111111", "DELETE", "/api/v1/placement-groups/db", nil, &doc); code != 409 || doc.Error.Code != "InvalidPlacementGroup.InUse" {
+		t.Fatalf("delete in use: %d %+v", code, doc)
+	}
+	var list struct {
+		PlacementGroups []struct{ Name string } `json:"placement_groups"`
+	}
+	if code := callAs(t, srv, "222222222222", "GET", "/api/v1/placement-groups", nil, &list); code != 200 || len(list.PlacementGroups) != 0 {
+		t.Fatalf("another account lists %d %+v", code, list)
+	}
+}

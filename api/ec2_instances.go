@@ -56,8 +56,11 @@ type ec2Instance struct {
 }
 
 type ec2Placement struct {
-	Zone    string `xml:"availabilityZone"`
-	Tenancy string `xml:"tenancy"`
+	Zone      string `xml:"availabilityZone"`
+	GroupName string `xml:"groupName,omitempty"`
+	Partition int    `xml:"partitionNumber,omitempty"`
+	Tenancy   string `xml:"tenancy"`
+	GroupID   string `xml:"groupId,omitempty"`
 }
 
 type ec2Monitoring struct {
@@ -67,7 +70,8 @@ type ec2Monitoring struct {
 func (s *Server) ec2InstanceOf(in instances.Instance, tagged []tags.Tag) ec2Instance {
 	v := ec2Instance{
 		ID: in.ID, ImageID: in.ImageID, State: ec2StateOf(in.State), LaunchIndex: in.LaunchIndex, Type: in.Type.Name,
-		LaunchTime: ec2query.Time(in.LaunchedAt), Placement: ec2Placement{Zone: s.zone, Tenancy: "default"},
+		LaunchTime: ec2query.Time(in.LaunchedAt), Placement: ec2Placement{Zone: s.zone, Tenancy: "default",
+			GroupName: in.GroupName, GroupID: in.PlacementGroup, Partition: in.Partition},
 		Monitoring: ec2Monitoring{State: "disabled"}, PrivateIP: in.PrivateIP, Arch: "x86_64",
 		RootType: "ebs", RootName: "/dev/vda", Hypervisor: "kvm", Virt: "hvm", KeyName: in.KeyName,
 		Reservation: in.ReservationID,
@@ -139,6 +143,11 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if zone, ok := q.OptionalString("Placement.AvailabilityZone"); ok && zone != s.zone {
 		return nil, ec2query.InvalidParameterValue("Invalid availability zone: [%s]", zone)
 	}
+	group, _ := q.OptionalString("Placement.GroupName")
+	partition, _, err := q.OptionalInt("Placement.PartitionNumber", 1, instances.MaxPartitions)
+	if err != nil {
+		return nil, err
+	}
 	keyName, _ := q.OptionalString("KeyName")
 	token, _ := q.OptionalString("ClientToken")
 	err = c.finish(func() error {
@@ -158,7 +167,7 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	}
 	launched, err := s.instances.For(c.account).Run(c.ctx, instances.RunRequest{
 		Image: image, Type: typ, MinCount: minCount, MaxCount: maxCount, Tags: launchTags, UserData: userData,
-		KeyName: keyName, ClientToken: token,
+		KeyName: keyName, ClientToken: token, PlacementGroup: group, Partition: partition,
 	})
 	if err != nil {
 		return nil, err
@@ -261,19 +270,26 @@ func instanceFields(v ec2Instance) map[string]func() []string {
 		}
 	}
 	return map[string]func() []string{
-		"instance-id":         value(v.ID),
-		"image-id":            value(v.ImageID),
-		"instance-type":       value(v.Type),
-		"instance-state-name": value(v.State.Name),
-		"instance-state-code": value(strconv.Itoa(v.State.Code)),
-		"private-ip-address":  value(v.PrivateIP),
-		"private-dns-name":    value(v.PrivateDNS),
-		"availability-zone":   value(v.Placement.Zone),
-		"reservation-id":      value(v.Reservation),
-		"architecture":        value(v.Arch),
-		"key-name":            value(v.KeyName),
-		"tag-key":             tags(func(t ec2Tag) string { return t.Key }),
-		"tag-value":           tags(func(t ec2Tag) string { return t.Value }),
+		"instance-id":          value(v.ID),
+		"image-id":             value(v.ImageID),
+		"instance-type":        value(v.Type),
+		"instance-state-name":  value(v.State.Name),
+		"instance-state-code":  value(strconv.Itoa(v.State.Code)),
+		"private-ip-address":   value(v.PrivateIP),
+		"private-dns-name":     value(v.PrivateDNS),
+		"availability-zone":    value(v.Placement.Zone),
+		"placement-group-name": value(v.Placement.GroupName),
+		"placement-partition-number": func() []string {
+			if v.Placement.Partition == 0 {
+				return nil
+			}
+			return []string{strconv.Itoa(v.Placement.Partition)}
+		},
+		"reservation-id": value(v.Reservation),
+		"architecture":   value(v.Arch),
+		"key-name":       value(v.KeyName),
+		"tag-key":        tags(func(t ec2Tag) string { return t.Key }),
+		"tag-value":      tags(func(t ec2Tag) string { return t.Value }),
 		// tag:KEY: the filter name carries the key; matchAll passes every
 		// tag:… filter here with its values, so give KEY=VALUE pairs.
 		"tag:": tags(func(t ec2Tag) string { return t.Key + "=" + t.Value }),

@@ -27,14 +27,20 @@ type ec2InstanceStatus struct {
 	InstanceStatus ec2StatusSummary `xml:"instanceStatus"`
 }
 
-// statusOf reports a running instance as reachable: kumo's resync would
-// have marked its domain lost otherwise. Other states have no status
-// checks, as on EC2.
-func statusOf(st instances.State) ec2StatusSummary {
-	if st != instances.Running {
-		return ec2StatusSummary{Status: "not-applicable"}
+// statusOf reports the status checks of a running instance: the system's
+// fail while its host cannot be reached, and then nothing is known of the
+// instance's own; otherwise both pass, since kumo's resync would have
+// marked its domain lost. Other states have no checks, as on EC2.
+func statusOf(in instances.Instance) (system, instance ec2StatusSummary) {
+	if in.State != instances.Running {
+		return ec2StatusSummary{Status: "not-applicable"}, ec2StatusSummary{Status: "not-applicable"}
 	}
-	return ec2StatusSummary{Status: "ok", Details: ec2query.List[ec2StatusDetail]{{Name: "reachability", Status: "passed"}}}
+	if in.HostDown {
+		return ec2StatusSummary{Status: "impaired", Details: ec2query.List[ec2StatusDetail]{{Name: "reachability", Status: "failed"}}},
+			ec2StatusSummary{Status: "insufficient-data", Details: ec2query.List[ec2StatusDetail]{{Name: "reachability", Status: "insufficient-data"}}}
+	}
+	ok := ec2StatusSummary{Status: "ok", Details: ec2query.List[ec2StatusDetail]{{Name: "reachability", Status: "passed"}}}
+	return ok, ok
 }
 
 // ec2DescribeInstanceStatus reports the status checks of the account's
@@ -68,7 +74,8 @@ func (s *Server) ec2DescribeInstanceStatus(c *ec2Call) (any, error) {
 		if !all && in.State != instances.Running {
 			continue
 		}
-		v := ec2InstanceStatus{ID: in.ID, Zone: s.zone, State: ec2StateOf(in.State), SystemStatus: statusOf(in.State), InstanceStatus: statusOf(in.State)}
+		v := ec2InstanceStatus{ID: in.ID, Zone: s.zone, State: ec2StateOf(in.State)}
+		v.SystemStatus, v.InstanceStatus = statusOf(in)
 		ok, err := matchAll(filters, map[string]func() []string{
 			"instance-id":            value(v.ID),
 			"availability-zone":      value(v.Zone),

@@ -46,7 +46,16 @@ func (v ec2Instance) appendXML(b *bytes.Buffer) {
 	}
 	b.WriteString("<placement>")
 	xmlText(b, "availabilityZone", v.Placement.Zone)
+	if v.Placement.GroupName != "" {
+		xmlText(b, "groupName", v.Placement.GroupName)
+	}
+	if v.Placement.Partition != 0 {
+		xmlText(b, "partitionNumber", strconv.Itoa(v.Placement.Partition))
+	}
 	xmlText(b, "tenancy", v.Placement.Tenancy)
+	if v.Placement.GroupID != "" {
+		xmlText(b, "groupId", v.Placement.GroupID)
+	}
 	b.WriteString("</placement><monitoring>")
 	xmlText(b, "state", v.Monitoring.State)
 	b.WriteString("</monitoring>")

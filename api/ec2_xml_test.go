@@ -17,7 +17,7 @@ func TestInstanceXMLFollowsItsTags(t *testing.T) {
 		ID: "i-0123456789abcdef0", ImageID: "ami-0123456789abcdef0", State: ec2State{Code: 80, Name: "stopped"},
 		PrivateDNS: "i-0123456789abcdef0.local.compute.internal", Reason: "User initiated <shutdown> & more",
 		KeyName: "laptop", LaunchIndex: 2, Type: "t2.micro", LaunchTime: ec2query.Time(time.Date(2026, 11, 29, 9, 0, 0, 0, time.UTC)),
-		Placement: ec2Placement{Zone: "local-a", Tenancy: "default"}, Monitoring: ec2Monitoring{State: "disabled"},
+		Placement: ec2Placement{Zone: "local-a", Tenancy: "default", GroupName: "hdfs", GroupID: "pg-0123456789abcdef0", Partition: 3}, Monitoring: ec2Monitoring{State: "disabled"},
 		PrivateIP: "10.77.0.5", Arch: "x86_64", RootType: "ebs", RootName: "/dev/vda", Hypervisor: "kvm", Virt: "hvm",
 		StateReason: &ec2StateReason{Code: "Client.UserInitiatedShutdown", Message: "Client.UserInitiatedShutdown: User initiated"},
 		Tags:        ec2query.List[ec2Tag]{{Key: "Name", Value: "web"}, {Key: "env", Value: ""}},

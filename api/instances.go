@@ -19,6 +19,7 @@ func viewInstance(in instances.Instance) wire.Instance {
 		ID: in.ID, Name: in.Name, ImageID: in.ImageID, Type: in.Type.Name, VCPUs: in.Type.VCPUs,
 		MemoryMiB: in.Type.MemoryMiB, State: stateOf(in.State),
 		StateReason: in.StateReason, PrivateIP: in.PrivateIP, MAC: in.MAC, Host: in.Host, LaunchedAt: in.LaunchedAt,
+		PlacementGroup: in.GroupName, Partition: in.Partition, HostUnreachable: in.HostDown,
 	}
 	if !in.TerminatedAt.IsZero() {
 		t := in.TerminatedAt
@@ -50,6 +51,7 @@ func (s *Server) runInstances(c echo.Context) error {
 	}
 	out, err := s.instances.For(accountOf(c)).Run(c.Request().Context(), instances.RunRequest{
 		Image: req.Image, Type: req.Type, MinCount: minCount, MaxCount: maxCount, Name: req.Name, UserData: userData,
+		PlacementGroup: req.PlacementGroup, Partition: req.Partition,
 	})
 	if err != nil {
 		return err

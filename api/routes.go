@@ -61,6 +61,10 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/serial-console", Handler: s.serialConsole},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/metrics", Handler: instanceMetrics(func(c echo.Context) instanceGetter { return s.instances.For(accountOf(c)) }, s.metrics)},
 
+		{Method: http.MethodGet, Path: "/api/v1/placement-groups", Handler: s.listPlacementGroups},
+		{Method: http.MethodPost, Path: "/api/v1/placement-groups", Handler: s.createPlacementGroup},
+		{Method: http.MethodDelete, Path: "/api/v1/placement-groups/:name", Handler: s.deletePlacementGroup},
+
 		{Method: http.MethodGet, Path: "/api/v1/hosts", Handler: s.listHosts},
 		{Method: http.MethodPost, Path: "/api/v1/hosts", Handler: s.registerHost},
 		{Method: http.MethodGet, Path: "/api/v1/hosts/:ref", Handler: s.getHost},

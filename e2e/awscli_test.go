@@ -76,7 +76,16 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 				Instances []struct{ InstanceId, PrivateIpAddress string }
 			}
 			aws(nil, "ec2", "import-key-pair", "--key-name", "cli-"+version, "--public-key-material", "fileb://"+publicKey)
+			aws(nil, "ec2", "create-placement-group", "--group-name", "pg-"+version, "--strategy", "spread")
+			var groups struct {
+				PlacementGroups []struct{ GroupName, Strategy, State string }
+			}
+			aws(&groups, "ec2", "describe-placement-groups", "--group-names", "pg-"+version)
+			if len(groups.PlacementGroups) != 1 || groups.PlacementGroups[0].Strategy != "spread" || groups.PlacementGroups[0].State != "available" {
+				t.Fatalf("describe-placement-groups: %+v", groups)
+			}
 			aws(&run, "ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.nano", "--count", "1",
+				"--placement", "GroupName=pg-"+version,
 				"--user-data", "file://"+userData, "--key-name", "cli-"+version,
 				"--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=cli-"+version+"}]")
 			if len(run.Instances) != 1 {
@@ -99,7 +108,8 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 			var found struct {
 				Reservations []struct{ Instances []struct{ InstanceId string } }
 			}
-			aws(&found, "ec2", "describe-instances", "--filters", "Name=tag:Name,Values=cli-"+version, "Name=instance-state-name,Values=running")
+			aws(&found, "ec2", "describe-instances", "--filters", "Name=tag:Name,Values=cli-"+version, "Name=instance-state-name,Values=running",
+				"Name=placement-group-name,Values=pg-"+version)
 			if len(found.Reservations) != 1 || found.Reservations[0].Instances[0].InstanceId != id {
 				t.Fatalf("describe-instances by tag: %+v", found)
 			}
@@ -120,6 +130,7 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 			aws(nil, "ec2", "deregister-image", "--image-id", image.ImageId)
 			aws(nil, "ec2", "terminate-instances", "--instance-ids", id)
 			waitEC2State(t, aws, id, "terminated")
+			aws(nil, "ec2", "delete-placement-group", "--group-name", "pg-"+version)
 
 			out, err := awsCommand(c, path, "not-the-secret", "ec2", "describe-instances").CombinedOutput()
 			if err == nil || !(strings.Contains(string(out), "SignatureDoesNotMatch") || strings.Contains(string(out), "AuthFailure")) {

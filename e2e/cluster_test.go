@@ -111,8 +111,8 @@ func TestDevCluster(t *testing.T) {
 	// keep their states, and the rest of the cloud works on.
 	killLibvirtd(t, root, third)
 	waitHealth(t, c, third, "down")
-	if got := c.Describe(last[0].ID); got.State.Name != "running" {
-		t.Errorf("an instance of the host that went down is %s; its state is kept", got.State.Name)
+	if got := c.Describe(last[0].ID); got.State.Name != "running" || !got.HostUnreachable {
+		t.Errorf("an instance of the host that went down is %s (host unreachable: %v); its state is kept", got.State.Name, got.HostUnreachable)
 	}
 	c.MustCLI("stop", "--wait", micro[0].ID)
 	c.MustCLI("start", "--wait", micro[0].ID)

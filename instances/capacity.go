@@ -12,14 +12,13 @@ import (
 // stopped or terminated instance holds none, as on EC2.
 type Capacity interface {
 	// Claim places as many of ids as fit, at least atLeast of them and in
-	// order, on hosts (any host when hosts is empty) and takes their
-	// capacity there, all in one step: it returns the host of each
-	// instance it placed, or an error of kind errs.InsufficientSpace and
-	// places none.
-	Claim(ctx context.Context, hosts []string, typ Type, ids []string, atLeast int) ([]string, error)
-	// Adopt records capacity held by instances that already run on host,
-	// even past what it has; instances holding a claim keep theirs.
-	Adopt(ctx context.Context, host string, typ Type, ids ...string) error
+	// order, as p allows, and takes their capacity there, all in one
+	// step: it returns where it placed each, or an error of kind
+	// errs.InsufficientSpace and places none.
+	Claim(ctx context.Context, p Placement, typ Type, ids []string, atLeast int) ([]Placed, error)
+	// Adopt records capacity held by instances that already run on a
+	// host, even past what it has; instances holding a claim keep theirs.
+	Adopt(ctx context.Context, at Placed, group string, typ Type, ids ...string) error
 	// Release gives back what the instances hold; it skips those that
 	// hold nothing.
 	Release(ctx context.Context, ids ...string) error
@@ -27,20 +26,36 @@ type Capacity interface {
 	Holders(ctx context.Context) ([]string, error)
 }
 
+// Placement narrows where Claim may place instances.
+type Placement struct {
+	Hosts     []string              // only these, by name; any host when empty
+	Group     *store.PlacementGroup // nil for none
+	Partition int                   // a partition group's; 0 lets the scheduler pick
+}
+
+// Placed is where Claim put an instance.
+type Placed struct {
+	Host      string
+	Partition int // in a partition group; 0 otherwise
+}
+
 // noCapacity is the capacity of a service given none: it places every
 // instance on the service's host and claims nothing.
 type noCapacity struct{ host string }
 
-func (c noCapacity) Claim(_ context.Context, _ []string, _ Type, ids []string, _ int) ([]string, error) {
-	hosts := make([]string, len(ids))
-	for i := range hosts {
-		hosts[i] = c.host
+func (c noCapacity) Claim(_ context.Context, p Placement, _ Type, ids []string, _ int) ([]Placed, error) {
+	placed := make([]Placed, len(ids))
+	for i := range placed {
+		placed[i] = Placed{Host: c.host, Partition: max(p.Partition, 1)}
+		if p.Group == nil || p.Group.Strategy != GroupPartition {
+			placed[i].Partition = 0
+		}
 	}
-	return hosts, nil
+	return placed, nil
 }
-func (noCapacity) Adopt(context.Context, string, Type, ...string) error { return nil }
-func (noCapacity) Release(context.Context, ...string) error             { return nil }
-func (noCapacity) Holders(context.Context) ([]string, error)            { return nil, nil }
+func (noCapacity) Adopt(context.Context, Placed, string, Type, ...string) error { return nil }
+func (noCapacity) Release(context.Context, ...string) error                     { return nil }
+func (noCapacity) Holders(context.Context) ([]string, error)                    { return nil, nil }
 
 // holdsCapacity is whether an instance in state needs its host's CPU and
 // memory: every state but stopped and terminated.
@@ -56,7 +71,14 @@ func (s *Service) syncCapacity(ctx context.Context) error {
 		return err
 	}
 	holding := map[string]bool{}
-	byType := map[Type]map[string][]string{} // type, host, ids
+	// Adopted together: instances of one type, on one host and in one
+	// group and partition.
+	type batch struct {
+		typ   Type
+		at    Placed
+		group string
+	}
+	batches := map[batch][]string{}
 	for _, in := range all {
 		if !holdsCapacity(State(in.State)) {
 			continue
@@ -66,16 +88,12 @@ func (s *Service) syncCapacity(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		if byType[typ] == nil {
-			byType[typ] = map[string][]string{}
-		}
-		byType[typ][in.Host] = append(byType[typ][in.Host], in.ID)
+		b := batch{typ: typ, at: Placed{Host: in.Host, Partition: in.Partition}, group: in.PlacementGroup}
+		batches[b] = append(batches[b], in.ID)
 	}
-	for typ, hosts := range byType {
-		for host, ids := range hosts {
-			if err := s.capacity.Adopt(ctx, host, typ, ids...); err != nil {
-				return fmt.Errorf("adopt capacity of %d %s instances on %s: %w", len(ids), typ.Name, host, err)
-			}
+	for b, ids := range batches {
+		if err := s.capacity.Adopt(ctx, b.at, b.group, b.typ, ids...); err != nil {
+			return fmt.Errorf("adopt capacity of %d %s instances on %s: %w", len(ids), b.typ.Name, b.at.Host, err)
 		}
 	}
 	holders, err := s.capacity.Holders(ctx)

@@ -28,19 +28,19 @@ func (h *otherHost) Driver(name string) (hypervisor.Driver, error) {
 	return h.driver, nil
 }
 
-func (h *otherHost) Claim(_ context.Context, only []string, _ Type, idList []string, _ int) ([]string, error) {
-	hosts := make([]string, len(idList))
-	for i := range hosts {
-		hosts[i] = h.name
-		if len(only) > 0 {
-			hosts[i] = only[0]
+func (h *otherHost) Claim(_ context.Context, p Placement, _ Type, idList []string, _ int) ([]Placed, error) {
+	placed := make([]Placed, len(idList))
+	for i := range placed {
+		placed[i].Host = h.name
+		if len(p.Hosts) > 0 {
+			placed[i].Host = p.Hosts[0]
 		}
 	}
-	return hosts, nil
+	return placed, nil
 }
-func (*otherHost) Adopt(context.Context, string, Type, ...string) error { return nil }
-func (*otherHost) Release(context.Context, ...string) error             { return nil }
-func (*otherHost) Holders(context.Context) ([]string, error)            { return nil, nil }
+func (*otherHost) Adopt(context.Context, Placed, string, Type, ...string) error { return nil }
+func (*otherHost) Release(context.Context, ...string) error                     { return nil }
+func (*otherHost) Holders(context.Context) ([]string, error)                    { return nil, nil }
 
 func newTwoHostEnv(t *testing.T) (*env, *otherHost) {
 	h2 := &otherHost{name: "h2", driver: fake.New(fake.Options{Networks: []hypervisor.Network{
@@ -100,13 +100,16 @@ func TestAHostThatReturnsIsReconciled(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.svc.Resync(ctx)
-	if got, _ := e.svc.Get(ctx, in.ID); got.State != Running {
-		t.Fatalf("with its host down the instance became %s; its state is unknown and kept", got.State)
+	if got, _ := e.svc.Get(ctx, in.ID); got.State != Running || !got.HostDown {
+		t.Fatalf("with its host down the instance is %s (host down: %v); its state is unknown and kept", got.State, got.HostDown)
 	}
 
 	h2.down.Store(false)
 	e.svc.HostUp(h2.name)
 	e.waitState(in.ID, Stopped)
+	if got, _ := e.svc.Get(ctx, in.ID); got.HostDown {
+		t.Fatal("the host returned, and the instance still says it is down")
+	}
 	e.eventually("the orphan domain removed", func() bool {
 		_, err := h2.driver.Inspect(ctx, orphan)
 		return errors.Is(err, hypervisor.ErrNotFound)

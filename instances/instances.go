@@ -178,9 +178,14 @@ type Instance struct {
 	store.Instance
 	State State
 	Type  Type
+	// HostDown says that the instance's host cannot be reached: State is
+	// the last one known, and nothing can change it until the host returns.
+	HostDown bool
 }
 
-func view(r store.Instance) Instance {
+func (s *Service) view(r store.Instance) Instance {
 	t, _ := LookupType(r.Type)
-	return Instance{Instance: r, State: State(r.State), Type: t}
+	in := Instance{Instance: r, State: State(r.State), Type: t}
+	in.HostDown = hasWork(in.State) && !s.HostReachable(r.Host)
+	return in
 }

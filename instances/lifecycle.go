@@ -108,7 +108,11 @@ func (s *Service) actOne(ctx context.Context, in store.Instance, ev Event) (Stat
 		claimed := false
 		if ev == Start {
 			typ, _ := LookupType(in.Type)
-			if _, err := s.capacity.Claim(ctx, []string{in.Host}, typ, []string{in.ID}, 1); err != nil {
+			p, err := s.placementOfInstance(ctx, in)
+			if err != nil {
+				return StateChange{}, err
+			}
+			if _, err := s.capacity.Claim(ctx, p, typ, []string{in.ID}, 1); err != nil {
 				return StateChange{}, err
 			}
 			claimed = true
@@ -138,7 +142,7 @@ func (s *Service) Get(ctx context.Context, id string) (Instance, error) {
 	if err != nil {
 		return Instance{}, err
 	}
-	return view(in), nil
+	return s.view(in), nil
 }
 
 func (s *Service) get(ctx context.Context, id string) (store.Instance, error) {
@@ -177,7 +181,7 @@ func (s *Service) List(ctx context.Context, idList []string) ([]Instance, error)
 	}
 	out := make([]Instance, len(rows))
 	for i, r := range rows {
-		out[i] = view(r)
+		out[i] = s.view(r)
 	}
 	return out, nil
 }

@@ -43,6 +43,10 @@ type RunRequest struct {
 	// ClientToken makes the launch idempotent: run again with the same
 	// token and request, it answers the instances of the first launch.
 	ClientToken string
+	// PlacementGroup names one of Owner's placement groups, "" for none;
+	// Partition picks a partition group's partition, 0 for any.
+	PlacementGroup string
+	Partition      int
 }
 
 // maxClientToken is EC2's limit on a client token's length.
@@ -58,6 +62,8 @@ func (req RunRequest) hash() string {
 	field(strconv.Itoa(req.MinCount))
 	field(strconv.Itoa(req.MaxCount))
 	field(req.Name)
+	field(req.PlacementGroup)
+	field(strconv.Itoa(req.Partition))
 	field(string(req.UserData))
 	field(req.KeyName)
 	for _, t := range req.Tags {
@@ -106,7 +112,11 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	}
 	// Capacity first: the launch keeps as many instances as the hosts can
 	// run, between MinCount and MaxCount, or fails whole.
-	placed, err := s.capacity.Claim(ctx, nil, typ, instanceIDs, req.MinCount)
+	placement, err := s.placementOf(ctx, req.Owner, req.PlacementGroup, req.Partition)
+	if err != nil {
+		return nil, err
+	}
+	placed, err := s.capacity.Claim(ctx, placement, typ, instanceIDs, req.MinCount)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +125,11 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 			s.log.Error("release capacity of a failed launch", "err", err)
 		}
 	}
-	pools, err := s.poolsOf(ctx, placed)
+	hosts := make([]string, len(placed))
+	for i, p := range placed {
+		hosts[i] = p.Host
+	}
+	pools, err := s.poolsOf(ctx, hosts)
 	if err != nil {
 		unclaim()
 		return nil, err
@@ -124,7 +138,11 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	for i := range rows {
 		rows[i] = store.Instance{
 			ID: instanceIDs[i], ReservationID: reservation, LaunchIndex: i, Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
-			Host: placed[i], MAC: randomMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
+			Host: placed[i].Host, MAC: randomMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
+			Partition: placed[i].Partition,
+		}
+		if g := placement.Group; g != nil {
+			rows[i].PlacementGroup, rows[i].GroupName = g.ID, g.Name
 		}
 	}
 	launch := store.Launch{Pools: pools, Instances: rows, Tags: tagRows(rows, req.Tags),
@@ -151,13 +169,15 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 		return nil, errs.New(errs.InsufficientSpace, "the network %s has no free address for %d more instance(s)", s.cfg.Network, count)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, errs.New(images.ErrNotFound, "the image %s was deregistered during the launch", im.ID)
+	case errors.Is(err, store.ErrGroupGone):
+		return nil, errs.New(ErrGroupNotFound, "the placement group '%s' was deleted during the launch", req.PlacementGroup)
 	case err != nil:
 		return nil, err
 	}
 	out := make([]Instance, len(created))
 	for i, r := range created {
 		s.log.Info("instance pending", "instance", r.ID, "image", im.ID, "type", r.Type, "ip", r.PrivateIP)
-		out[i] = view(r)
+		out[i] = s.view(r)
 		s.changed(r.ID, Pending)
 		s.kick(r.ID)
 	}
@@ -209,7 +229,7 @@ func (s *Service) launchOf(ctx context.Context, req RunRequest) ([]Instance, err
 	slices.SortFunc(rows, func(a, b store.Instance) int { return a.LaunchIndex - b.LaunchIndex })
 	out := make([]Instance, len(rows))
 	for i, r := range rows {
-		out[i] = view(r)
+		out[i] = s.view(r)
 	}
 	return out, nil
 }

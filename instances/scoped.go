@@ -36,7 +36,7 @@ func (v Scoped) List(ctx context.Context, idList []string) ([]Instance, error) {
 	}
 	out := make([]Instance, len(rows))
 	for i, r := range rows {
-		out[i] = view(r)
+		out[i] = v.s.view(r)
 	}
 	return out, nil
 }

@@ -19,32 +19,39 @@ type Instance struct {
 	LaunchIndex   int
 	// Owner is the account the instance belongs to; empty for instances
 	// made before there were accounts, which only administrators see.
-	Owner        string
-	Name         string
-	ImageID      string
-	Type         string
-	State        string
-	StateReason  string
-	Host         string
-	Network      string
-	PrivateIP    string // empty once released
-	MAC          string
-	UserData     []byte
-	KeyName      string // the key pair launched with, "" for none
-	LaunchedAt   time.Time
-	StartedAt    time.Time // last time it reached running; zero if never
-	UpdatedAt    time.Time
-	TerminatedAt time.Time
+	Owner       string
+	Name        string
+	ImageID     string
+	Type        string
+	State       string
+	StateReason string
+	Host        string
+	Network     string
+	PrivateIP   string // empty once released
+	MAC         string
+	UserData    []byte
+	KeyName     string // the key pair launched with, "" for none
+	// PlacementGroup is the id of the instance's placement group, "" for
+	// none, and GroupName its name; Partition its partition in a
+	// partition group.
+	PlacementGroup string
+	GroupName      string
+	Partition      int
+	LaunchedAt     time.Time
+	StartedAt      time.Time // last time it reached running; zero if never
+	UpdatedAt      time.Time
+	TerminatedAt   time.Time
 }
 
-const instanceColumns = `id, owner, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at, key_name, reservation_id, launch_index`
+const instanceColumns = `id, owner, name, image_id, type, state, state_reason, host, network, private_ip, mac, user_data, launched_at, started_at, updated_at, terminated_at, key_name, reservation_id, launch_index, placement_group, placement_group_name, partition_number`
 
 func scanInstance(row interface{ Scan(...any) error }) (Instance, error) {
 	var in Instance
 	var ip sql.NullString
 	var launched, started, updated, terminated string
 	err := row.Scan(&in.ID, &in.Owner, &in.Name, &in.ImageID, &in.Type, &in.State, &in.StateReason, &in.Host,
-		&in.Network, &ip, &in.MAC, &in.UserData, &launched, &started, &updated, &terminated, &in.KeyName, &in.ReservationID, &in.LaunchIndex)
+		&in.Network, &ip, &in.MAC, &in.UserData, &launched, &started, &updated, &terminated, &in.KeyName, &in.ReservationID, &in.LaunchIndex,
+		&in.PlacementGroup, &in.GroupName, &in.Partition)
 	in.PrivateIP = ip.String
 	in.LaunchedAt, in.StartedAt = parseTime(launched), parseTime(started)
 	in.UpdatedAt, in.TerminatedAt = parseTime(updated), parseTime(terminated)
@@ -100,10 +107,19 @@ func (s *Store) CreateInstances(ctx context.Context, l Launch) ([]Instance, erro
 			}
 		}
 		free := map[string]*freeAddrs{} // by network
+		groups := map[string]bool{}     // placement groups seen to exist
 		for i := range out {
 			var imageState string
 			if err := tx.QueryRowContext(ctx, `SELECT state FROM images WHERE id = ?`, out[i].ImageID).Scan(&imageState); err != nil || imageState != "available" {
 				return fmt.Errorf("image %s: %w", out[i].ImageID, ErrNotFound)
+			}
+			if g := out[i].PlacementGroup; g != "" && !groups[g] {
+				// Deleting a group checks for members in its own
+				// transaction: one of the two sees the other.
+				if err := tx.QueryRowContext(ctx, `SELECT 1 FROM placement_groups WHERE id = ?`, g).Scan(new(int)); err != nil {
+					return fmt.Errorf("placement group %s: %w", g, ErrGroupGone)
+				}
+				groups[g] = true
 			}
 			pool, ok := l.Pools[out[i].Host]
 			if !ok {
@@ -166,10 +182,10 @@ func checkCaps(ctx context.Context, tx *sql.Tx, l Launch) error {
 }
 
 func insertInstance(ctx context.Context, tx *sql.Tx, in Instance) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		in.ID, in.Owner, in.Name, in.ImageID, in.Type, in.State, in.StateReason, in.Host, in.Network,
 		nullString(in.PrivateIP), in.MAC, in.UserData, formatTime(in.LaunchedAt), formatTime(in.StartedAt), formatTime(in.UpdatedAt),
-		formatTime(in.TerminatedAt), in.KeyName, in.ReservationID, in.LaunchIndex)
+		formatTime(in.TerminatedAt), in.KeyName, in.ReservationID, in.LaunchIndex, in.PlacementGroup, in.GroupName, in.Partition)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("instance %s: %w", in.ID, ErrDuplicate)
 	}

@@ -317,6 +317,26 @@ CREATE TABLE capacity_claims (
 CREATE INDEX capacity_claims_host ON capacity_claims(host_id, vcpus, memory_mib);
 CREATE INDEX capacity_claims_group ON capacity_claims(group_name, host_id, group_partition);
 `,
+	10: `
+-- Placement groups, each an account's, as EC2's are. The scheduler knows a
+-- group by its id, which no two accounts share; instances keep theirs and
+-- their partition across stops, while their capacity claims come and go.
+-- An instance also keeps its group's name, which cannot change, and the
+-- group cannot go while the instance lives.
+CREATE TABLE placement_groups (
+	id         TEXT PRIMARY KEY,
+	owner      TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	strategy   TEXT NOT NULL CHECK (strategy IN ('cluster', 'spread', 'partition')),
+	partitions INTEGER NOT NULL DEFAULT 0,
+	created_at TEXT NOT NULL,
+	UNIQUE (owner, name)
+);
+ALTER TABLE instances ADD COLUMN placement_group TEXT NOT NULL DEFAULT '';
+ALTER TABLE instances ADD COLUMN placement_group_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE instances ADD COLUMN partition_number INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX instances_placement_group ON instances(placement_group) WHERE placement_group != '';
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -120,6 +120,9 @@ func newCloud(t *testing.T, preload int) *cloud {
 	} else if err := svc.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := svc.For(acct.ID).CreatePlacementGroup(ctx, instances.PlacementGroupRequest{Name: "db", Strategy: instances.GroupCluster}); err != nil {
+		t.Fatal(err)
+	}
 	// Instances of the fake host have addresses nothing can reach; a
 	// namespace that does not exist makes every connection to them fail.
 	lbs := manager.New(st, svc, manager.Config{Namespace: "kumo-web-test-none"}, clock.Real{}, log)

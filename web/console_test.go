@@ -166,6 +166,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.SendKeys(css("#user-data"), "#!/bin/sh\necho hello from user data\n"),
 		chromedp.Click(css("#next")),
 		chromedp.WaitVisible(css("#zone")),
+		chromedp.SetValue(css("#placement-group"), "db"),
 		chromedp.Click(css("#next")),
 		chromedp.WaitVisible(css("#review div")),
 		shoot("launch-review"),
@@ -189,8 +190,10 @@ func TestConsoleInABrowser(t *testing.T) {
 	userData := get(t, ctx, "user data", chromedp.Text(css("#user-data")))
 	tags := get(t, ctx, "tags", chromedp.Text(css("#tags")))
 	details := get(t, ctx, "details", chromedp.Text(css("#details")))
-	if !strings.Contains(userData, "echo hello from user data") || !strings.Contains(tags, "web-1") || !strings.Contains(details, "t2.nano") {
-		t.Fatalf("instance page: user data %q, tags %q, details %q", userData, tags, details)
+	group := get(t, ctx, "placement group", chromedp.Evaluate[string](
+		`[...document.querySelectorAll('#details div')].find((d) => d.querySelector('dt').textContent === 'Placement group').querySelector('dd').textContent`))
+	if !strings.Contains(userData, "echo hello from user data") || !strings.Contains(tags, "web-1") || !strings.Contains(details, "t2.nano") || group != "db" {
+		t.Fatalf("instance page: user data %q, tags %q, details %q, placement group %q", userData, tags, details, group)
 	}
 
 	// Its CPU chart: a point per 10 s sample in the last hour, then fewer,

@@ -13,20 +13,27 @@ type State struct {
 
 // Instance describes one instance.
 type Instance struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name,omitempty"`
-	ImageID      string     `json:"image_id"`
-	Type         string     `json:"type"`
-	VCPUs        int        `json:"vcpus"`
-	MemoryMiB    int        `json:"memory_mib"`
-	State        State      `json:"state"`
-	StateReason  string     `json:"state_reason,omitempty"`
-	PrivateIP    string     `json:"private_ip,omitempty"`
-	MAC          string     `json:"mac"`
-	Host         string     `json:"host"`
-	LaunchedAt   time.Time  `json:"launched_at"`
-	TerminatedAt *time.Time `json:"terminated_at,omitempty"`
-	UserData     string     `json:"user_data,omitempty"` // base64; only on a single instance
+	ID          string `json:"id"`
+	Name        string `json:"name,omitempty"`
+	ImageID     string `json:"image_id"`
+	Type        string `json:"type"`
+	VCPUs       int    `json:"vcpus"`
+	MemoryMiB   int    `json:"memory_mib"`
+	State       State  `json:"state"`
+	StateReason string `json:"state_reason,omitempty"`
+	PrivateIP   string `json:"private_ip,omitempty"`
+	MAC         string `json:"mac"`
+	Host        string `json:"host"`
+	// HostUnreachable says the host cannot be reached now: the state is
+	// the last one known.
+	HostUnreachable bool `json:"host_unreachable,omitempty"`
+	// PlacementGroup names the instance's placement group, and Partition
+	// its partition in a partition group.
+	PlacementGroup string     `json:"placement_group,omitempty"`
+	Partition      int        `json:"partition,omitempty"`
+	LaunchedAt     time.Time  `json:"launched_at"`
+	TerminatedAt   *time.Time `json:"terminated_at,omitempty"`
+	UserData       string     `json:"user_data,omitempty"` // base64; only on a single instance
 }
 
 // Instances is a list of instances.
@@ -43,6 +50,31 @@ type RunRequest struct {
 	MaxCount *int   `json:"max_count,omitempty"`
 	Name     string `json:"name,omitempty"`
 	UserData string `json:"user_data,omitempty"` // base64
+	// PlacementGroup names one of the caller's placement groups, and
+	// Partition one of a partition group's partitions (0: any).
+	PlacementGroup string `json:"placement_group,omitempty"`
+	Partition      int    `json:"partition,omitempty"`
+}
+
+// PlacementGroup is one of an account's placement groups.
+type PlacementGroup struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Strategy   string    `json:"strategy"` // cluster, spread or partition
+	Partitions int       `json:"partitions,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// PlacementGroups is a listing of placement groups.
+type PlacementGroups struct {
+	PlacementGroups []PlacementGroup `json:"placement_groups"`
+}
+
+// CreatePlacementGroupRequest makes a placement group.
+type CreatePlacementGroupRequest struct {
+	Name       string `json:"name"`
+	Strategy   string `json:"strategy"`
+	Partitions int    `json:"partitions,omitempty"`
 }
 
 // StopRequest stops an instance.

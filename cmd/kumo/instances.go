@@ -24,15 +24,15 @@ func instanceRows(list []wire.Instance) [][]string {
 var instanceHeader = []string{"ID", "NAME", "TYPE", "STATE", "PRIVATE IP", "HOST", "IMAGE", "LAUNCHED"}
 
 func newRunCmd(g *globals) *cobra.Command {
-	var image, typ, name, userDataFile string
-	var count int
+	var image, typ, name, userDataFile, group string
+	var count, partition int
 	var wait bool
 	cmd := &cobra.Command{
-		Use:   "run --image IMAGE [--type TYPE] [--count N] [--name NAME] [--user-data FILE]",
+		Use:   "run --image IMAGE [--type TYPE] [--count N] [--name NAME] [--user-data FILE] [--placement-group NAME [--partition N]]",
 		Short: "Launch instances of an image",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body := wire.RunRequest{Image: image, Type: typ, Count: &count, Name: name}
+			body := wire.RunRequest{Image: image, Type: typ, Count: &count, Name: name, PlacementGroup: group, Partition: partition}
 			if userDataFile != "" {
 				data, err := os.ReadFile(userDataFile)
 				if err != nil {
@@ -69,6 +69,8 @@ func newRunCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&name, "name", "", "a name for the instances")
 	cmd.Flags().StringVar(&userDataFile, "user-data", "", "file whose content the guest runs at boot if it starts with #!")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the instances run")
+	cmd.Flags().StringVar(&group, "placement-group", "", "launch into this placement group")
+	cmd.Flags().IntVar(&partition, "partition", 0, "a partition group's partition to launch into (default: any)")
 	return cmd
 }
 

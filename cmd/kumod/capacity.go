@@ -20,21 +20,24 @@ type fleetCapacity struct {
 	store *store.Store
 }
 
-func (f fleetCapacity) Claim(ctx context.Context, names []string, typ instances.Type, ids []string, atLeast int) ([]string, error) {
-	only := make([]string, len(names))
-	for i, name := range names {
+func (f fleetCapacity) Claim(ctx context.Context, p instances.Placement, typ instances.Type, ids []string, atLeast int) ([]instances.Placed, error) {
+	only := make([]string, len(p.Hosts))
+	for i, name := range p.Hosts {
 		h, err := f.fleet.Get(ctx, name)
 		if err != nil {
 			return nil, err
 		}
 		only[i] = h.ID
 	}
+	req := scheduler.Request{InstanceType: typ.Name, Size: sizeOf(typ), Partition: p.Partition}
+	if g := p.Group; g != nil {
+		// By id: two accounts may name their groups alike.
+		req.Group = &scheduler.Group{Name: g.ID, Strategy: scheduler.GroupStrategy(g.Strategy), Partitions: g.Partitions}
+	}
 	n := len(ids)
 	for {
-		as, err := f.fleet.Place(ctx, hosts.PlaceRequest{
-			Request:     scheduler.Request{Count: n, InstanceType: typ.Name, Size: sizeOf(typ)},
-			InstanceIDs: ids[:n], Hosts: only,
-		})
+		req.Count = n
+		as, err := f.fleet.Place(ctx, hosts.PlaceRequest{Request: req, InstanceIDs: ids[:n], Hosts: only})
 		// EC2 launches what fits between MinCount and MaxCount.
 		var short *scheduler.InsufficientCapacityError
 		if errors.As(err, &short) && short.Fit >= max(atLeast, 1) && short.Fit < n {
@@ -44,38 +47,39 @@ func (f fleetCapacity) Claim(ctx context.Context, names []string, typ instances.
 		if err != nil {
 			return nil, err
 		}
-		return f.names(ctx, as, ids[:n])
+		return f.placed(ctx, as, ids[:n])
 	}
 }
 
-// names gives the name of each assignment's host, releasing the claims
-// when one cannot be read.
-func (f fleetCapacity) names(ctx context.Context, as []scheduler.Assignment, ids []string) ([]string, error) {
-	byID := map[string]string{}
-	out := make([]string, len(as))
+// placed says where each assignment went, with its host's name,
+// releasing the claims when a host cannot be read.
+func (f fleetCapacity) placed(ctx context.Context, as []scheduler.Assignment, ids []string) ([]instances.Placed, error) {
+	names := map[string]string{} // by host id
+	out := make([]instances.Placed, len(as))
 	for i, a := range as {
-		if _, ok := byID[a.HostID]; !ok {
+		if _, ok := names[a.HostID]; !ok {
 			h, err := f.fleet.Get(ctx, a.HostID)
 			if err != nil {
 				f.Release(context.WithoutCancel(ctx), ids...)
 				return nil, err
 			}
-			byID[a.HostID] = h.Name
+			names[a.HostID] = h.Name
 		}
-		out[i] = byID[a.HostID]
+		out[i] = instances.Placed{Host: names[a.HostID], Partition: a.Partition}
 	}
 	return out, nil
 }
 
-func (f fleetCapacity) Adopt(ctx context.Context, name string, typ instances.Type, ids ...string) error {
-	h, err := f.fleet.Get(ctx, name)
+func (f fleetCapacity) Adopt(ctx context.Context, at instances.Placed, group string, typ instances.Type, ids ...string) error {
+	h, err := f.fleet.Get(ctx, at.Host)
 	if err != nil {
 		return err
 	}
 	claims := make([]store.Claim, len(ids))
 	size := sizeOf(typ)
 	for i, id := range ids {
-		claims[i] = store.Claim{InstanceID: id, HostID: h.ID, VCPUs: size.VCPUs, MemoryMiB: size.MemoryMiB}
+		claims[i] = store.Claim{InstanceID: id, HostID: h.ID, VCPUs: size.VCPUs, MemoryMiB: size.MemoryMiB,
+			Group: group, Partition: at.Partition}
 	}
 	_, err = f.fleet.Adopt(ctx, claims...)
 	return err

@@ -112,14 +112,7 @@ func TestConcurrentLaunchesNeverOverbookTheHost(t *testing.T) {
 	// MaxCount beyond the room launches what fits, MinCount within it.
 	wait := func(id string, want instances.State) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if in, _ := svc.Get(ctx, id); in.State == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s never %s", id, want)
-			}
-		}
+		waitFor(t, svc, id, want)
 	}
 	wait(ok[0], instances.Running)
 	if _, err := svc.Stop(ctx, ok[:2], true); err != nil {

@@ -280,6 +280,8 @@ type Instance struct {
 	PrivateIP   string `json:"private_ip"`
 	ImageID     string `json:"image_id"`
 	Host        string `json:"host"`
+	// HostUnreachable says kumod cannot reach the instance's host.
+	HostUnreachable bool `json:"host_unreachable"`
 }
 
 // Run launches instances through the CLI.

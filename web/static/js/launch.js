@@ -82,8 +82,20 @@ function review() {
     ['Number of instances', esc(n)],
     ['User data', userData.value ? `${new TextEncoder().encode(userData.value).length} bytes` : ''],
     ['Availability zone', esc(document.getElementById('zone').value)],
+    ['Placement group', esc(groupChoice.value) + (Number(partition.value) ? ` (partition ${esc(partition.value)})` : '')],
   ]);
 }
+
+// The partition choice follows the group: only a partition group has any.
+const groupChoice = document.getElementById('placement-group');
+const partition = document.getElementById('partition');
+let groups = [];
+groupChoice.addEventListener('change', () => {
+  const g = groups.find((x) => x.name === groupChoice.value);
+  const k = g?.strategy === 'partition' ? g.partitions : 0;
+  partition.replaceChildren(new Option('Any', '0'), ...Array.from({ length: k }, (_, i) => new Option(String(i + 1), String(i + 1))));
+  document.getElementById('partition-field').hidden = k === 0;
+});
 
 next.addEventListener('click', () => {
   const problem = check();
@@ -115,6 +127,8 @@ form.addEventListener('submit', async (e) => {
     const name = document.getElementById('name').value.trim();
     if (name) req.name = name;
     if (userData.value) req.user_data = base64(userData.value);
+    if (groupChoice.value) req.placement_group = groupChoice.value;
+    if (Number(partition.value)) req.partition = Number(partition.value);
     const { instances } = await api('POST', '/instances', req);
     location.assign('/instances?launched=' + instances.map((i) => i.id).join(','));
   } catch (err) {
@@ -125,7 +139,9 @@ form.addEventListener('submit', async (e) => {
 
 async function load() {
   try {
-    const [im, ty] = await Promise.all([api('GET', '/images'), api('GET', '/instance-types')]);
+    const [im, ty, pg] = await Promise.all([api('GET', '/images'), api('GET', '/instance-types'), api('GET', '/placement-groups')]);
+    groups = pg.placement_groups;
+    groupChoice.append(...groups.map((g) => new Option(`${g.name} (${g.strategy})`, g.name)));
     const usable = im.images.filter((i) => i.state === 'available');
     const wanted = new URLSearchParams(location.search).get('image');
     image = usable.find((i) => i.id === wanted || i.name === wanted) ?? (usable.length === 1 ? usable[0] : null);
