@@ -16,8 +16,9 @@ import (
 // and claims their CPU and memory there. Instances know their host by
 // name; the hosts service by id.
 type fleetCapacity struct {
-	fleet *hosts.Service
-	store *store.Store
+	fleet    *hosts.Service
+	store    *store.Store
+	strategy scheduler.Strategy // "" is binpack
 }
 
 func (f fleetCapacity) Claim(ctx context.Context, p instances.Placement, typ instances.Type, ids []string, atLeast int) ([]instances.Placed, error) {
@@ -29,7 +30,7 @@ func (f fleetCapacity) Claim(ctx context.Context, p instances.Placement, typ ins
 		}
 		only[i] = h.ID
 	}
-	req := scheduler.Request{InstanceType: typ.Name, Size: sizeOf(typ), Partition: p.Partition}
+	req := scheduler.Request{InstanceType: typ.Name, Size: sizeOf(typ), Partition: p.Partition, Strategy: f.strategy}
 	if g := p.Group; g != nil {
 		// By id: two accounts may name their groups alike.
 		req.Group = &scheduler.Group{Name: g.ID, Strategy: scheduler.GroupStrategy(g.Strategy), Partitions: g.Partitions}

@@ -31,6 +31,7 @@ import (
 	"kumo/keypairs"
 	"kumo/loadbalancer/manager"
 	"kumo/metrics"
+	"kumo/scheduler"
 	"kumo/store"
 	"kumo/tags"
 	"kumo/web/session"
@@ -54,6 +55,7 @@ type config struct {
 	dataNetns     string
 	region        string
 	zone          string
+	placement     string
 }
 
 func main() {
@@ -75,6 +77,8 @@ func main() {
 	flag.StringVar(&cfg.dataNetns, "data-netns", envOr("KUMO_DATA_NETNS", "kumo"), "network namespace of the local host's data plane, where instance addresses are reachable")
 	flag.StringVar(&cfg.region, "region", "local", "region name this cloud reports to its guests and clients")
 	flag.StringVar(&cfg.zone, "zone", "local-a", "availability zone of the local host")
+	flag.StringVar(&cfg.placement, "placement-strategy", string(scheduler.Binpack),
+		"how the scheduler picks among the hosts an instance fits on: binpack (the fullest, keeping free space together) or spread (the emptiest)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -89,6 +93,10 @@ func main() {
 func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	if _, err := netip.ParseAddr(cfg.lbBind); err != nil {
 		return fmt.Errorf("--lb-bind: %w", err)
+	}
+	strategy := scheduler.Strategy(cfg.placement)
+	if strategy != scheduler.Binpack && strategy != scheduler.Spread {
+		return fmt.Errorf("--placement-strategy: %q is neither binpack nor spread", cfg.placement)
 	}
 	dataDir, err := filepath.Abs(cfg.dataDir)
 	if err != nil {
@@ -152,7 +160,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 
 	svc := instances.New(instances.Config{
 		DataDir: filepath.Join(dataDir, "instances"), TemplateDir: filepath.Join(dataDir, "templates"),
-		Network: cfg.network, Host: local.Name, Capacity: fleetCapacity{fleet: fleet, store: st}, Hosts: fleetDrivers{fleet},
+		Network: cfg.network, Host: local.Name, Capacity: fleetCapacity{fleet: fleet, store: st, strategy: strategy}, Hosts: fleetDrivers{fleet},
 		StopTimeout: cfg.stopTimeout, RebootTimeout: cfg.rebootTimeout, MaxInstances: cfg.maxInstances, MaxPerOwner: cfg.maxPerAccount,
 	}, st, drv, im, clk, log)
 	if err := svc.Open(ctx); err != nil {

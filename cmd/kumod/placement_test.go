@@ -17,12 +17,13 @@ import (
 	"kumo/instances"
 	"kumo/internal/clock"
 	"kumo/internal/errs"
+	"kumo/scheduler"
 	"kumo/store"
 )
 
 // fleetOf3 is kumod's instance service over three fake hosts, h1 being
-// its own.
-func fleetOf3(t *testing.T) (*instances.Service, string) {
+// its own, placing with strategy.
+func fleetOf3(t *testing.T, strategy scheduler.Strategy) (*instances.Service, string) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -62,7 +63,7 @@ func fleetOf3(t *testing.T) (*instances.Service, string) {
 		t.Fatal(err)
 	}
 	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), Host: "h1",
-		Capacity: fleetCapacity{fleet: fleet, store: st}, Hosts: fleetDrivers{fleet}}, st, drivers["test:///h1.xml"], im, clk, log)
+		Capacity: fleetCapacity{fleet: fleet, store: st, strategy: strategy}, Hosts: fleetDrivers{fleet}}, st, drivers["test:///h1.xml"], im, clk, log)
 	if err := svc.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func fleetOf3(t *testing.T) (*instances.Service, string) {
 }
 
 func TestPlacementGroupsAcrossHosts(t *testing.T) {
-	svc, image := fleetOf3(t)
+	svc, image := fleetOf3(t, scheduler.Binpack)
 	ctx := context.Background()
 	alice := svc.For("alice")
 	for _, g := range []instances.PlacementGroupRequest{
@@ -159,5 +160,24 @@ func waitFor(t *testing.T, svc *instances.Service, id string, want instances.Sta
 		if time.Now().After(deadline) {
 			t.Fatalf("%s never %s", id, want)
 		}
+	}
+}
+
+func TestStrategies(t *testing.T) {
+	for strategy, wantHosts := range map[scheduler.Strategy]int{scheduler.Binpack: 1, scheduler.Spread: 3} {
+		t.Run(string(strategy), func(t *testing.T) {
+			svc, image := fleetOf3(t, strategy)
+			on := map[string]bool{}
+			for range 3 {
+				ins, err := svc.For("alice").Run(context.Background(), instances.RunRequest{Image: image, Type: "t2.nano", MinCount: 1, MaxCount: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				on[ins[0].Host] = true
+			}
+			if len(on) != wantHosts {
+				t.Fatalf("three launches on hosts %v, want %d hosts", on, wantHosts)
+			}
+		})
 	}
 }
