@@ -24,12 +24,13 @@ func newDevCmd(g *globals) *cobra.Command {
 
 func newDevClusterUpCmd(g *globals) *cobra.Command {
 	var n int
+	var network string
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Start simulated hosts h1..hN, or repair them; hosts already up are left as they are",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			list, err := devcluster.New(devcluster.Options{}, os.Stderr).Up(cmd.Context(), n)
+			list, err := devcluster.New(devcluster.Options{Network: network}, os.Stderr).Up(cmd.Context(), n)
 			if err != nil {
 				return err
 			}
@@ -45,6 +46,7 @@ func newDevClusterUpCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&n, "hosts", 2, "how many hosts")
+	cmd.Flags().StringVar(&network, "network", "kumo", "the libvirt network of every host: kumod's --network")
 	return cmd
 }
 
