@@ -76,7 +76,11 @@ func TestDevCluster(t *testing.T) {
 	// fullest that fits.
 	c.MustCLI("hosts", "drain", partial)
 	more := c.Run("--image", "kumo-tiny", "--type", "t2.nano", "--count", "2", "--name", "more")
-	last := c.Run("--image", "kumo-tiny", "--type", "t2.nano", "--count", "3", "--name", "last")
+	// Guests of a simulated host read their user data from the metadata
+	// service kumod runs on that host's network.
+	userData := filepath.Join(t.TempDir(), "ud.sh")
+	os.WriteFile(userData, []byte("#!/bin/sh\necho from-the-host-metadata > /www/ud\n"), 0o644)
+	last := c.Run("--image", "kumo-tiny", "--type", "t2.nano", "--count", "3", "--name", "last", "--user-data", userData)
 	third := hostOf(more)
 	if third == partial || third == full || third == "local" || hostOf(last) != third {
 		t.Fatalf("with %s full and %s drained, launches went to %s and %s", full, partial, third, hostOf(last))
@@ -104,6 +108,16 @@ func TestDevCluster(t *testing.T) {
 		wcancel()
 		if err != nil {
 			t.Fatalf("%s on %s (%s): %v\n%s", in.ID, in.Host, in.PrivateIP, err, c.MustCLI("console-output", in.ID))
+		}
+	}
+
+	for _, in := range last {
+		wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+		err := e2e.WaitHTTP(wctx, in.PrivateIP, "/ud", "from-the-host-metadata")
+		wcancel()
+		console := c.MustCLI("console-output", in.ID)
+		if err != nil || !strings.Contains(console, "running user-data from metadata") {
+			t.Fatalf("%s on %s: user data from the host's metadata service: %v\n%s", in.ID, in.Host, err, console)
 		}
 	}
 

@@ -58,7 +58,8 @@ func (s *Service) Driver(ref string) (hypervisor.Driver, error) {
 }
 
 // OnHealthChange registers fn to hear of every change of a host's health:
-// down, or up again, and each host's first probe after Open. It is called
+// down, or up again, each host's first probe after Open, and a new host's
+// registration. It is called
 // on a probe's goroutine after the store records the change, and holds up
 // that host's probes while it runs: long work belongs on a goroutine of
 // its own. When up is false the host's instances cannot be reached; when

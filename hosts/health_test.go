@@ -42,6 +42,9 @@ func TestDownHostIsAvoidedAndReconnected(t *testing.T) {
 	changes := listen(e.svc)
 	a := e.register(t, "a", 4, 8192)
 	b := e.register(t, "b", 4, 8192)
+	// A registered host is up from the start.
+	expect(t, changes, change{a.ID, true})
+	expect(t, changes, change{b.ID, true})
 	size := scheduler.Resources{VCPUs: 1, MemoryMiB: 1024}
 	onA := hosts.PlaceRequest{Request: scheduler.Request{Size: size}, InstanceIDs: []string{"i-a"}, Hosts: []string{a.ID}}
 	if _, err := e.svc.Place(ctx, onA); err != nil {
@@ -131,6 +134,7 @@ func TestHealthLoopFollowsClock(t *testing.T) {
 	e.svc = hosts.New(hosts.Config{HealthInterval: interval}, e.store, e.lab.connect, clk, quietLog())
 	changes := listen(e.svc)
 	a := e.register(t, "a", 2, 2048)
+	expect(t, changes, change{a.ID, true}) // registered
 	if err := e.svc.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -161,8 +161,13 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (Host, erro
 	c.drv = drv
 	s.mu.Lock()
 	s.conns[row.ID] = c
+	hooks := slices.Clone(s.hooks)
 	s.mu.Unlock()
 	s.log.Info("host registered", "host", row.ID, "name", row.Name, "uri", row.URI, "cpus", info.CPUs, "memory_mib", info.MemoryMiB)
+	// A new host is up: its health changed from nothing.
+	for _, fn := range hooks {
+		fn(row.ID, true)
+	}
 	return view(store.HostLoad{Host: row}), nil
 }
 

@@ -105,8 +105,15 @@ func (s *Service) actOne(ctx context.Context, in store.Instance, ev Event) (Stat
 		}
 		// A stopped instance holds no capacity: starting it claims its
 		// share of its host again, or fails as EC2 does when it is full.
+		// The converge that stopped it releases the old claim just after
+		// recording the stop; holding the instance's lock waits for that.
 		claimed := false
 		if ev == Start {
+			s.mu.Lock()
+			l := s.lockFor(in.ID)
+			s.mu.Unlock()
+			l.Lock()
+			l.Unlock()
 			typ, _ := LookupType(in.Type)
 			p, err := s.placementOfInstance(ctx, in)
 			if err != nil {

@@ -149,15 +149,29 @@ func (f fleetStats) DomainStats(ctx context.Context) ([]hypervisor.DomainStats, 
 }
 
 // followHosts tells the instance service of every host that is up, now
-// and whenever one goes down or comes back.
-func followHosts(ctx context.Context, fleet *hosts.Service, svc *instances.Service) error {
-	fleet.OnHealthChange(func(hostID string, up bool) {
+// and whenever one goes down or comes back, and serves the metadata
+// service on each host's data plane once it is first seen up.
+func followHosts(ctx context.Context, fleet *hosts.Service, svc *instances.Service, md *metadataServers) error {
+	up := func(h hosts.Host) {
+		svc.HostUp(h.Name)
+		if h.Netns == "" || md == nil {
+			return
+		}
+		drv, err := fleet.Driver(h.ID)
+		if err == nil {
+			err = md.serve(context.Background(), h.Netns, drv)
+		}
+		if err != nil {
+			md.log.Error("instance metadata service of a host", "host", h.Name, "err", err)
+		}
+	}
+	fleet.OnHealthChange(func(hostID string, isUp bool) {
 		h, err := fleet.Get(context.Background(), hostID)
 		if err != nil {
 			return
 		}
-		if up {
-			svc.HostUp(h.Name)
+		if isUp {
+			up(h)
 		} else {
 			svc.HostDown(h.Name)
 		}
@@ -168,7 +182,7 @@ func followHosts(ctx context.Context, fleet *hosts.Service, svc *instances.Servi
 	}
 	for _, h := range list {
 		if h.Health == hosts.HealthUp {
-			svc.HostUp(h.Name)
+			up(h)
 		}
 	}
 	return nil

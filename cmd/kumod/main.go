@@ -167,7 +167,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer svc.Close()
-	if err := followHosts(ctx, fleet, svc); err != nil {
+	md := newMetadataServers(cfg, st, keys, clk, log)
+	defer md.close()
+	if cfg.dataNetns != "" {
+		if err := md.serve(ctx, cfg.dataNetns, drv); err != nil {
+			return err
+		}
+	}
+	if err := followHosts(ctx, fleet, svc, md); err != nil {
 		return err
 	}
 	if cfg.defaultImage {
@@ -192,14 +199,6 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer lbs.Close()
-
-	if cfg.dataNetns != "" {
-		stopMetadata, err := serveMetadata(ctx, cfg, st, keys, drv, clk, log)
-		if err != nil {
-			return err
-		}
-		defer stopMetadata()
-	}
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {

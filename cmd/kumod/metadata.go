@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"kumo/hypervisor"
@@ -15,22 +16,53 @@ import (
 	"kumo/store"
 )
 
-// serveMetadata runs the instance metadata service for the local host's
-// guest network, inside its data-plane namespace, and returns how to stop
-// it.
-func serveMetadata(ctx context.Context, cfg config, st *store.Store, keys *keypairs.Service, drv hypervisor.Driver, clk clock.Clock, log *slog.Logger) (func(), error) {
-	n, err := drv.Network(ctx, cfg.network)
-	if err != nil {
-		return nil, err
+// metadataServers run the instance metadata service on each host's guest
+// network, inside the host's data-plane namespace: guests reach
+// 169.254.169.254 on their own host, as on a real cloud, whatever joins
+// the host to kumod.
+type metadataServers struct {
+	network string
+	handler http.Handler
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	servers map[string]*http.Server // by namespace
+}
+
+func newMetadataServers(cfg config, st *store.Store, keys *keypairs.Service, clk clock.Clock, log *slog.Logger) *metadataServers {
+	return &metadataServers{network: cfg.network, handler: metadata.New(metadataLookup(cfg, st, keys), clk), log: log,
+		servers: map[string]*http.Server{}}
+}
+
+// serve starts the service in namespace ns, on the network of the host
+// drv drives, unless it runs there already.
+func (m *metadataServers) serve(ctx context.Context, ns string, drv hypervisor.Driver) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.servers[ns] != nil {
+		return nil
 	}
-	ln, err := metadata.Listen(cfg.dataNetns, n.Bridge, n.Gateway)
+	n, err := drv.Network(ctx, m.network)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	srv := &http.Server{Handler: metadata.New(metadataLookup(cfg, st, keys), clk), ReadHeaderTimeout: 10 * time.Second}
+	ln, err := metadata.Listen(ns, n.Bridge, n.Gateway)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	log.Info("instance metadata service", "address", metadata.Address, "served_at", ln.Addr().String(), "namespace", cfg.dataNetns)
-	return func() { srv.Close() }, nil
+	m.servers[ns] = srv
+	m.log.Info("instance metadata service", "address", metadata.Address, "served_at", ln.Addr().String(), "namespace", ns)
+	return nil
+}
+
+func (m *metadataServers) close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, srv := range m.servers {
+		srv.Close()
+	}
 }
 
 // metadataLookup finds the instance at an address on the local network

@@ -68,7 +68,7 @@ func fleetOf3(t *testing.T, strategy scheduler.Strategy) (*instances.Service, st
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
-	if err := followHosts(ctx, fleet, svc); err != nil {
+	if err := followHosts(ctx, fleet, svc, nil); err != nil {
 		t.Fatal(err)
 	}
 	return svc, image.ID
