@@ -21,8 +21,10 @@ import (
 // instead and building it again.
 
 // templateVersion changes whenever domainSpec or the identity protocol
-// change in a way that makes saved templates unusable.
-const templateVersion = 1
+// change in a way that makes saved templates unusable, or when saving
+// changes in a way that makes older templates worth building again
+// (2: without the zero pages of guest RAM).
+const templateVersion = 2
 
 const (
 	templatePrefix = "kumo-template-"

@@ -52,6 +52,9 @@ func (d *Driver) SaveMemory(ctx context.Context, name, path string) error {
 			}
 			return mapError("save", name, err)
 		}
+		// An image that cannot be rewritten is kept as libvirt wrote it:
+		// it restores as well, only slower.
+		_, _ = dropZeroPagesIn(tmp)
 		if err := atomicfile.Install(tmp, path); err != nil {
 			return fmt.Errorf("libvirt: save %q: %w", name, err)
 		}
