@@ -6,7 +6,7 @@ GO ?= go
 DATA_DIR ?= /var/lib/kumo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: run test setup build bench-launch bench-lb bench-api clean
+.PHONY: run test setup build bench-launch bench-lb bench-api bench-sched clean
 
 setup:
 	@bash scripts/setup-host.sh
@@ -32,6 +32,9 @@ bench-lb:
 
 bench-api:
 	@bash scripts/bench-api.sh
+
+bench-sched:
+	@bash scripts/bench-sched.sh
 
 clean:
 	rm -rf bin

@@ -24,6 +24,7 @@ import (
 	"kumo/images"
 	"kumo/instances"
 	"kumo/internal/clock"
+	"kumo/internal/testkit"
 	"kumo/keypairs"
 	"kumo/loadbalancer/manager"
 	"kumo/store"
@@ -39,13 +40,8 @@ func newTestAPI(t *testing.T) (srv *httptest.Server, imageID, kernel string) {
 
 func newTestAPIWith(t *testing.T, opts Options) (srv *httptest.Server, imageID, kernel string) {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "kumo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, dir := testkit.Store(t)
+	log := testkit.QuietLog()
 	im, err := images.New(st, filepath.Join(dir, "images"), clock.Real{}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -71,18 +67,9 @@ func newTestAPIWith(t *testing.T, opts Options) (srv *httptest.Server, imageID, 
 	srv = httptest.NewServer(New(svc, im, lbs, log, opts))
 	t.Cleanup(srv.Close)
 
-	bzImage := make([]byte, 4096)
-	copy(bzImage[0x202:], "HdrS")
-	digest, _, err := im.Upload(bytes.NewReader(bzImage), 1<<20)
-	if err != nil {
-		t.Fatalf("upload: %v", err)
-	}
 	// The cloud's own image, as kumod registers its default one: every
 	// account may launch it.
-	img, err := im.Register(context.Background(), images.RegisterRequest{Name: "tiny", Kernel: digest})
-	if err != nil {
-		t.Fatalf("register: %v", err)
-	}
+	img, digest := testkit.Image(t, im, images.RegisterRequest{Name: "tiny"})
 	return srv, img.ID, digest
 }
 

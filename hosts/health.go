@@ -41,12 +41,7 @@ func (s *Service) Driver(ref string) (hypervisor.Driver, error) {
 	defer s.mu.Unlock()
 	c, ok := s.conns[ref]
 	if !ok {
-		for _, byName := range s.conns {
-			if byName.name == ref {
-				c, ok = byName, true
-				break
-			}
-		}
+		c, ok = s.conns[s.ids[ref]]
 	}
 	if !ok {
 		return nil, errs.New(ErrNotFound, "the host '%s' does not exist", ref)

@@ -111,7 +111,8 @@ type Service struct {
 
 	mu     sync.Mutex
 	closed bool
-	conns  map[string]*conn // by host id
+	conns  map[string]*conn  // by host id
+	ids    map[string]string // host id by name, for Driver
 	hooks  []func(hostID string, up bool)
 }
 
@@ -123,7 +124,7 @@ func New(cfg Config, st *store.Store, connect Connect, clk clock.Clock, log *slo
 	return &Service{
 		cfg: cfg, store: st, connect: connect, clock: clk, log: log,
 		ctx: ctx, cancel: cancel, probes: make(chan struct{}, cfg.Probes),
-		conns: map[string]*conn{},
+		conns: map[string]*conn{}, ids: map[string]string{},
 	}
 }
 
@@ -148,6 +149,7 @@ func (s *Service) Open(ctx context.Context) error {
 			c.health = HealthUnknown
 		} else {
 			s.conns[r.ID] = newConn(r.Host)
+			s.ids[r.Name] = r.ID
 		}
 	}
 	s.mu.Unlock()

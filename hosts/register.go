@@ -161,6 +161,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (Host, erro
 	c.drv = drv
 	s.mu.Lock()
 	s.conns[row.ID] = c
+	s.ids[row.Name] = row.ID
 	hooks := slices.Clone(s.hooks)
 	s.mu.Unlock()
 	s.log.Info("host registered", "host", row.ID, "name", row.Name, "uri", row.URI, "cpus", info.CPUs, "memory_mib", info.MemoryMiB)
@@ -260,6 +261,7 @@ func (s *Service) Remove(ctx context.Context, ref string) error {
 	s.mu.Lock()
 	c := s.conns[r.ID]
 	delete(s.conns, r.ID)
+	delete(s.ids, r.Name)
 	var drv hypervisor.Driver
 	if c != nil {
 		drv, c.drv = c.drv, nil

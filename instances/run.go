@@ -138,7 +138,7 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 	for i := range rows {
 		rows[i] = store.Instance{
 			ID: instanceIDs[i], ReservationID: reservation, LaunchIndex: i, Owner: req.Owner, Name: req.Name, ImageID: im.ID, Type: typ.Name, State: string(Pending),
-			Host: placed[i].Host, MAC: randomMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
+			Host: placed[i].Host, MAC: newMAC(), UserData: req.UserData, KeyName: req.KeyName, LaunchedAt: now, UpdatedAt: now,
 			Partition: placed[i].Partition,
 		}
 		if g := placement.Group; g != nil {
@@ -151,7 +151,16 @@ func (s *Service) Run(ctx context.Context, req RunRequest) ([]Instance, error) {
 		launch.Token = store.ClientToken{Owner: req.Owner, Token: req.ClientToken, RequestHash: req.hash(),
 			ReservationID: reservation, CreatedAt: now}
 	}
+	// MAC addresses are drawn from 24 random bits: with thousands of live
+	// instances a launch now and then draws one that is taken, and draws
+	// again.
 	created, err := s.store.CreateInstances(ctx, launch)
+	for attempt := 0; errors.Is(err, store.ErrMACTaken) && attempt < macDraws; attempt++ {
+		for i := range rows {
+			rows[i].MAC = newMAC()
+		}
+		created, err = s.store.CreateInstances(ctx, launch)
+	}
 	if err != nil {
 		unclaim()
 	}
@@ -278,6 +287,12 @@ func poolOf(network, cidr, gateway string) (store.Pool, error) {
 }
 
 // randomMAC returns a locally administered address in QEMU's 52:54:00 range.
+// macDraws is how many times a launch draws its MAC addresses again.
+const macDraws = 8
+
+// newMAC draws an instance's MAC address; tests draw their own.
+var newMAC = randomMAC
+
 func randomMAC() string {
 	var b [3]byte
 	rand.Read(b[:])

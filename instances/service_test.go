@@ -334,3 +334,22 @@ func TestStopPressesAgainForAGuestStillBooting(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+func TestLaunchDrawsAnotherMACWhenOneIsTaken(t *testing.T) {
+	e := newEnv(t)
+	first := e.run(1)[0]
+	// The next draws hit the first instance's address, then a free one.
+	draws := 0
+	newMAC = func() string {
+		draws++
+		if draws <= 3 {
+			return first.MAC
+		}
+		return randomMAC()
+	}
+	t.Cleanup(func() { newMAC = randomMAC })
+	second := e.run(1)[0]
+	if second.MAC == first.MAC || draws != 4 {
+		t.Fatalf("second launch got MAC %s after %d draws; the first has %s", second.MAC, draws, first.MAC)
+	}
+}

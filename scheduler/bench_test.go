@@ -6,12 +6,13 @@ import (
 	"testing"
 )
 
-// benchFleet is a busy region: 1 000 hosts of 64 cores and 512 GiB in
-// three zones, holding 50 000 instances of 2 vCPUs and 4 GiB dealt at
-// random, some of them in a spread, a partition and a cluster group.
-func benchFleet() []Host {
+// benchFleet is a busy region: n hosts (at least 1 000) of 64 cores and
+// 512 GiB in three zones, holding 50 instances of 2 vCPUs and 4 GiB per
+// host dealt at random, some of them in a spread, a partition and a
+// cluster group.
+func benchFleet(n int) []Host {
 	r := rand.New(rand.NewPCG(1, 2))
-	hosts := make([]Host, 1000)
+	hosts := make([]Host, n)
 	for i := range hosts {
 		hosts[i] = Host{
 			ID: fmt.Sprintf("h%04d", i), Zone: propZones[i%len(propZones)], Arch: "x86_64", State: HostUp,
@@ -26,7 +27,7 @@ func benchFleet() []Host {
 			h.Groups[group] = Membership{Instances: m.Instances + 1, Partition: partition}
 		}
 	}
-	for range 50000 {
+	for range 50 * n {
 		place(&hosts[r.IntN(len(hosts))], "", 0)
 	}
 	for i := range 12 {
@@ -44,7 +45,7 @@ func benchFleet() []Host {
 // BenchmarkPlace reports ns/op per request and, for requests of several
 // instances, ns per instance.
 func BenchmarkPlace(b *testing.B) {
-	hosts := benchFleet()
+	hosts := benchFleet(1000)
 	size := Resources{2, 4096}
 	cases := []struct {
 		name string

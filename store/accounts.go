@@ -196,7 +196,7 @@ func (s *Store) AccessKeys(ctx context.Context, accountID string) ([]AccessKey, 
 
 // SetAccessKeyStatus sets a key active or inactive.
 func (s *Store) SetAccessKeyStatus(ctx context.Context, id, status string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE access_keys SET status = ? WHERE access_key_id = ?`, status, id)
+	res, err := s.w.ExecContext(ctx, `UPDATE access_keys SET status = ? WHERE access_key_id = ?`, status, id)
 	if err != nil {
 		return fmt.Errorf("set access key %s %s: %w", id, status, err)
 	}

@@ -125,7 +125,7 @@ func loadHosts(ctx context.Context, q querier, where string, args ...any) ([]Hos
 
 // InsertHost adds a host; ErrDuplicate when its name is taken.
 func (s *Store) InsertHost(ctx context.Context, h Host) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO hosts (id, name, uri, zone, netns, state, health, health_reason,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO hosts (id, name, uri, zone, netns, state, health, health_reason,
 		reserved_vcpus, reserved_memory_mib, cpu_ratio, memory_ratio, cpus, memory_mib, arch, created_at, updated_at)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		h.ID, h.Name, h.URI, h.Zone, h.Netns, h.State, h.Health, h.HealthReason,
@@ -184,7 +184,7 @@ func (s *Store) SetHostHealth(ctx context.Context, id, health, reason string, r 
 // ResetHostsHealth sets every host's health at once, as when none has been
 // probed yet.
 func (s *Store) ResetHostsHealth(ctx context.Context, health string, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE hosts SET health = ?, updated_at = ? WHERE health <> ?`, health, formatTime(at), health); err != nil {
+	if _, err := s.w.ExecContext(ctx, `UPDATE hosts SET health = ?, updated_at = ? WHERE health <> ?`, health, formatTime(at), health); err != nil {
 		return fmt.Errorf("reset host health: %w", err)
 	}
 	return nil
@@ -192,7 +192,7 @@ func (s *Store) ResetHostsHealth(ctx context.Context, health string, at time.Tim
 
 // updateHost sets columns of host id; the last argument is updated_at.
 func (s *Store) updateHost(ctx context.Context, id, set string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE hosts SET `+set+`, updated_at = ? WHERE id = ?`, append(args, id)...)
+	res, err := s.w.ExecContext(ctx, `UPDATE hosts SET `+set+`, updated_at = ? WHERE id = ?`, append(args, id)...)
 	if err != nil {
 		return fmt.Errorf("update host %s: %w", id, err)
 	}

@@ -43,7 +43,7 @@ func scanImage(row interface{ Scan(...any) error }) (Image, error) {
 // InsertImage adds an image; ErrDuplicate when an available image already
 // has its name.
 func (s *Store) InsertImage(ctx context.Context, im Image) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO images (`+imageColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		im.ID, im.Name, im.Description, im.State, im.Kernel, im.Initrd, im.Disk, im.DiskFormat,
 		im.Cmdline, im.SizeBytes, im.SourceInstance, formatTime(im.CreatedAt), im.Owner)
 	if isUniqueViolation(err) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -186,10 +187,12 @@ func insertInstance(ctx context.Context, tx *sql.Tx, in Instance) error {
 		in.ID, in.Owner, in.Name, in.ImageID, in.Type, in.State, in.StateReason, in.Host, in.Network,
 		nullString(in.PrivateIP), in.MAC, in.UserData, formatTime(in.LaunchedAt), formatTime(in.StartedAt), formatTime(in.UpdatedAt),
 		formatTime(in.TerminatedAt), in.KeyName, in.ReservationID, in.LaunchIndex, in.PlacementGroup, in.GroupName, in.Partition)
-	if isUniqueViolation(err) {
+	switch {
+	case isUniqueViolation(err) && strings.Contains(err.Error(), "instances.mac"):
+		return fmt.Errorf("instance %s: MAC address %s: %w", in.ID, in.MAC, ErrMACTaken)
+	case isUniqueViolation(err):
 		return fmt.Errorf("instance %s: %w", in.ID, ErrDuplicate)
-	}
-	if err != nil {
+	case err != nil:
 		return fmt.Errorf("insert instance %s: %w", in.ID, err)
 	}
 	return nil
@@ -347,7 +350,7 @@ func (s *Store) SetInstanceState(ctx context.Context, id, from, to, reason strin
 		q = `UPDATE instances SET state = ?, state_reason = ?, updated_at = ?, private_ip = NULL, terminated_at = ? WHERE id = ? AND state = ?`
 		args = []any{to, reason, formatTime(at), formatTime(at), id, from}
 	}
-	res, err := s.db.ExecContext(ctx, q, args...)
+	res, err := s.w.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("instance %s: set state %s: %w", id, to, err)
 	}
@@ -362,7 +365,7 @@ func (s *Store) SetInstanceState(ctx context.Context, id, from, to, reason strin
 
 // SetInstanceName renames an instance.
 func (s *Store) SetInstanceName(ctx context.Context, id, name string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE instances SET name = ? WHERE id = ?`, name, id)
+	res, err := s.w.ExecContext(ctx, `UPDATE instances SET name = ? WHERE id = ?`, name, id)
 	if err != nil {
 		return fmt.Errorf("instance %s: set name: %w", id, err)
 	}

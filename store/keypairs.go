@@ -35,7 +35,7 @@ func scanKeyPair(row interface{ Scan(...any) error }) (KeyPair, error) {
 // one of that name. A clash of ids is a plain failure, so that
 // ErrDuplicate always means the name.
 func (s *Store) InsertKeyPair(ctx context.Context, k KeyPair) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO key_pairs (`+keyPairColumns+`) VALUES (?,?,?,?,?,?,?)`,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO key_pairs (`+keyPairColumns+`) VALUES (?,?,?,?,?,?,?)`,
 		k.ID, k.Owner, k.Name, k.Type, k.Fingerprint, k.PublicKey, formatTime(k.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("key pair name %q: %w", k.Name, ErrDuplicate)
@@ -104,7 +104,7 @@ func (s *Store) DeleteKeyPairByID(ctx context.Context, owner, id string) error {
 // deleteKeyPair deletes by column, one of the two constants above; never a
 // caller's text.
 func (s *Store) deleteKeyPair(ctx context.Context, column, owner, value string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM key_pairs WHERE owner = ? AND `+column+` = ?`, owner, value)
+	res, err := s.w.ExecContext(ctx, `DELETE FROM key_pairs WHERE owner = ? AND `+column+` = ?`, owner, value)
 	if err != nil {
 		return fmt.Errorf("delete key pair %q: %w", value, err)
 	}

@@ -261,7 +261,7 @@ func (s *Store) loadBalancers(ctx context.Context, where string, args ...any) ([
 // DeleteLoadBalancer removes a load balancer with its listeners and
 // targets.
 func (s *Store) DeleteLoadBalancer(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM load_balancers WHERE id = ?`, id)
+	res, err := s.w.ExecContext(ctx, `DELETE FROM load_balancers WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete load balancer %s: %w", id, err)
 	}

@@ -14,7 +14,7 @@ import (
 func (s *Store) ControlPlaneID(ctx context.Context) (string, error) {
 	var b [8]byte
 	rand.Read(b[:])
-	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta (key, value) VALUES ('control_plane_id', ?)`, hex.EncodeToString(b[:])); err != nil {
+	if _, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO meta (key, value) VALUES ('control_plane_id', ?)`, hex.EncodeToString(b[:])); err != nil {
 		return "", fmt.Errorf("control plane id: %w", err)
 	}
 	var id string

@@ -198,7 +198,7 @@ func (s *Store) DeleteIdleMetricSeries(ctx context.Context, rolledUntil time.Tim
 }
 
 func (s *Store) deleteMetrics(ctx context.Context, what, query string, args ...any) (int64, error) {
-	r, err := s.db.ExecContext(ctx, query, args...)
+	r, err := s.w.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("delete metric %s: %w", what, err)
 	}

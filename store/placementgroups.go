@@ -38,7 +38,7 @@ func scanPlacementGroup(row interface{ Scan(...any) error }) (PlacementGroup, er
 // InsertPlacementGroup records a group; ErrDuplicate when its owner has
 // one of that name.
 func (s *Store) InsertPlacementGroup(ctx context.Context, g PlacementGroup) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO placement_groups (`+placementGroupColumns+`) VALUES (?,?,?,?,?,?)`,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO placement_groups (`+placementGroupColumns+`) VALUES (?,?,?,?,?,?)`,
 		g.ID, g.Owner, g.Name, g.Strategy, g.Partitions, formatTime(g.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("placement group %q: %w", g.Name, ErrDuplicate)

@@ -35,12 +35,23 @@ var (
 	ErrOwnerLimit = errors.New("owner's limit reached")
 	// ErrTokenUsed means the owner already used the client token.
 	ErrTokenUsed = errors.New("client token already used")
+	// ErrMACTaken means a live instance has the MAC address already.
+	ErrMACTaken = errors.New("MAC address taken")
 )
 
 // Store is the database handle. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db *sql.DB // reads, side by side: WAL lets them run during a write
+	// w writes, over one connection: writers queue for it in Go, first
+	// come first served, rather than in SQLite's busy handler, which
+	// sleeps and retries and can let one writer lose the lock for the
+	// whole busy timeout under a steady stream of others.
+	w *sql.DB
 }
+
+// maxReaders bounds the read connections; idle ones are kept, since
+// opening one costs a file open and a schema read.
+const maxReaders = 16
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -54,28 +65,42 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Write transactions take the lock up front so two writers never
 	// deadlock upgrading read locks.
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	// The writer creates the file and switches it to WAL before any
+	// reader opens it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	s := &Store{db: db}
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(maxReaders)
+	db.SetMaxIdleConns(maxReaders)
+	s := &Store{db: db, w: w}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.db.Close(), s.w.Close()) }
 
-// tx runs fn in a write transaction, committing when fn returns nil.
+// tx runs fn in a write transaction, committing when fn returns nil. fn
+// must write through its transaction only: the store has one write
+// connection, and fn holds it.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}

@@ -1,10 +1,8 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http/httptest"
@@ -22,6 +20,7 @@ import (
 	"kumo/instances"
 	"kumo/internal/clock"
 	"kumo/internal/ids"
+	"kumo/internal/testkit"
 	"kumo/loadbalancer/manager"
 	"kumo/metrics"
 	"kumo/store"
@@ -65,13 +64,8 @@ func (d gatedDriver) Start(ctx context.Context, name string) error {
 func newCloud(t *testing.T, preload int) *cloud {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "kumo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, dir := testkit.Store(t)
+	log := testkit.QuietLog()
 	im, err := images.New(st, filepath.Join(dir, "images"), clock.Real{}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -97,16 +91,7 @@ func newCloud(t *testing.T, preload int) *cloud {
 		t.Fatal(err)
 	}
 
-	bzImage := make([]byte, 4096)
-	copy(bzImage[0x202:], "HdrS")
-	digest, _, err := im.Upload(bytes.NewReader(bzImage), 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := im.Register(ctx, images.RegisterRequest{Name: "kumo-tiny", Description: "the cloud's own image", Kernel: digest})
-	if err != nil {
-		t.Fatal(err)
-	}
+	img, _ := testkit.Image(t, im, images.RegisterRequest{Name: "kumo-tiny", Description: "the cloud's own image"})
 	c.imageID = img.ID
 
 	gate := make(chan struct{})

@@ -1,24 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"kumo/hosts"
-	"kumo/hypervisor"
-	"kumo/hypervisor/fake"
-	"kumo/images"
 	"kumo/instances"
-	"kumo/internal/clock"
 	"kumo/internal/errs"
-	"kumo/store"
 )
 
 // TestConcurrentLaunchesNeverOverbookTheHost runs 50 launches at once on a
@@ -28,45 +18,12 @@ import (
 // takes capacity.
 func TestConcurrentLaunchesNeverOverbookTheHost(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "kumo.db"))
+	c := newSimCloud(t, simFleet{Hosts: 1, CPUs: 2, MemoryMiB: 4096})
+	svc, st, image := c.svc, c.store, c.image
+	local, err := c.fleet.Get(ctx, "node0000")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := clock.Real{}
-	drv := fake.New(fake.Options{})
-	fleet := hosts.New(hosts.Config{}, st, func(string) (hypervisor.Driver, error) { return drv, nil }, clk, log)
-	if err := fleet.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer fleet.Close()
-	local, err := fleet.Ensure(ctx, hosts.RegisterRequest{Name: localHost, URI: "test:///default", Zone: "local-a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fleet.CheckHealth()
-	im, err := images.New(st, filepath.Join(dir, "images"), clk, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bzImage := make([]byte, 4096)
-	copy(bzImage[0x202:], "HdrS")
-	kernel, _, err := im.Upload(bytes.NewReader(bzImage), 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	image, err := im.Register(ctx, images.RegisterRequest{Name: "tiny", Kernel: kernel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), Host: localHost,
-		Capacity: fleetCapacity{fleet: fleet, store: st}}, st, drv, im, clk, log)
-	if err := svc.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
 
 	const launches, room = 50, 8
 	var mu sync.Mutex
@@ -77,7 +34,7 @@ func TestConcurrentLaunchesNeverOverbookTheHost(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := svc.For("alice").Run(ctx, instances.RunRequest{Image: image.ID, Type: "t2.nano", MinCount: 1, MaxCount: 1})
+			out, err := svc.For("alice").Run(ctx, instances.RunRequest{Image: image, Type: "t2.nano", MinCount: 1, MaxCount: 1})
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -134,7 +91,7 @@ func TestConcurrentLaunchesNeverOverbookTheHost(t *testing.T) {
 		}
 	}
 	claimsBecome(room - 2)
-	out, err := svc.For("alice").Run(ctx, instances.RunRequest{Image: image.ID, Type: "t2.nano", MinCount: 1, MaxCount: 5})
+	out, err := svc.For("alice").Run(ctx, instances.RunRequest{Image: image, Type: "t2.nano", MinCount: 1, MaxCount: 5})
 	if err != nil || len(out) != 2 {
 		t.Fatalf("MaxCount 5 with room for 2: %d launched, %v", len(out), err)
 	}

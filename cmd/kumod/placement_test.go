@@ -1,81 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"kumo/hosts"
-	"kumo/hypervisor"
-	"kumo/hypervisor/fake"
-	"kumo/images"
 	"kumo/instances"
-	"kumo/internal/clock"
 	"kumo/internal/errs"
 	"kumo/scheduler"
-	"kumo/store"
 )
 
-// fleetOf3 is kumod's instance service over three fake hosts, h1 being
-// its own, placing with strategy.
-func fleetOf3(t *testing.T, strategy scheduler.Strategy) (*instances.Service, string) {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "kumo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clk := clock.Real{}
-	drivers := map[string]*fake.Driver{}
-	fleet := hosts.New(hosts.Config{}, st, func(uri string) (hypervisor.Driver, error) { return drivers[uri], nil }, clk, log)
-	if err := fleet.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fleet.Close)
-	for _, name := range []string{"h1", "h2", "h3"} {
-		uri := "test:///" + name + ".xml"
-		drivers[uri] = fake.New(fake.Options{})
-		if _, err := fleet.Register(ctx, hosts.RegisterRequest{Name: name, URI: uri, Zone: "local-a"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fleet.CheckHealth()
-	im, err := images.New(st, filepath.Join(dir, "images"), clk, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bzImage := make([]byte, 4096)
-	copy(bzImage[0x202:], "HdrS")
-	kernel, _, err := im.Upload(bytes.NewReader(bzImage), 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	image, err := im.Register(ctx, images.RegisterRequest{Name: "tiny", Kernel: kernel})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := instances.New(instances.Config{DataDir: filepath.Join(dir, "instances"), Host: "h1",
-		Capacity: fleetCapacity{fleet: fleet, store: st, strategy: strategy}, Hosts: fleetDrivers{fleet}}, st, drivers["test:///h1.xml"], im, clk, log)
-	if err := svc.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	if err := followHosts(ctx, fleet, svc, nil); err != nil {
-		t.Fatal(err)
-	}
-	return svc, image.ID
-}
-
 func TestPlacementGroupsAcrossHosts(t *testing.T) {
-	svc, image := fleetOf3(t, scheduler.Binpack)
+	c := newSimCloud(t, simFleet{Hosts: 3, CPUs: 2, MemoryMiB: 4096})
+	svc, image := c.svc, c.image
 	ctx := context.Background()
 	alice := svc.For("alice")
 	for _, g := range []instances.PlacementGroupRequest{
@@ -166,7 +104,8 @@ func waitFor(t *testing.T, svc *instances.Service, id string, want instances.Sta
 func TestStrategies(t *testing.T) {
 	for strategy, wantHosts := range map[scheduler.Strategy]int{scheduler.Binpack: 1, scheduler.Spread: 3} {
 		t.Run(string(strategy), func(t *testing.T) {
-			svc, image := fleetOf3(t, strategy)
+			c := newSimCloud(t, simFleet{Hosts: 3, CPUs: 2, MemoryMiB: 4096, Strategy: strategy})
+			svc, image := c.svc, c.image
 			on := map[string]bool{}
 			for range 3 {
 				ins, err := svc.For("alice").Run(context.Background(), instances.RunRequest{Image: image, Type: "t2.nano", MinCount: 1, MaxCount: 1})
