@@ -79,7 +79,7 @@ func median(b *testing.B, f func() time.Duration) float64 {
 // BenchmarkList1000 measures GET /api/v1/instances with 1 000 instances
 // recorded, through the whole HTTP stack, and reports the median.
 func BenchmarkList1000(b *testing.B) {
-	srv, _ := benchAPI(b, 1000, "", Options{})
+	srv, _ := benchAPI(b, 1000, restAccount, Options{RESTAuth: headerAuth{}})
 	b.ReportMetric(median(b, func() time.Duration {
 		start := time.Now()
 		resp, err := http.Get(srv.URL + "/api/v1/instances")
