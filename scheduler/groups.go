@@ -41,7 +41,8 @@ func (p *placement) cluster() ([]Assignment, error) {
 // the error says so.
 func (p *placement) clusterHome() *node {
 	var home *node
-	for _, n := range p.all {
+	for i := range p.all {
+		n := &p.all[i]
 		if n.members == 0 {
 			continue
 		}

@@ -105,8 +105,11 @@ type node struct {
 }
 
 func (n *node) init(h *Host, group string) {
-	m := h.Groups[group]
-	*n = node{id: h.ID, zone: h.Zone, limit: h.Effective(), used: h.Used, members: m.Instances, partition: m.Partition}
+	*n = node{id: h.ID, zone: h.Zone, limit: h.Effective(), used: h.Used}
+	if group != "" {
+		m := h.Groups[group]
+		n.members, n.partition = m.Instances, m.Partition
+	}
 }
 
 // room is how many instances of size n can still take.
