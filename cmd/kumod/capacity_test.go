@@ -72,6 +72,7 @@ func TestConcurrentLaunchesNeverOverbookTheHost(t *testing.T) {
 		waitFor(t, svc, id, want)
 	}
 	wait(ok[0], instances.Running)
+	wait(ok[1], instances.Running)
 	if _, err := svc.Stop(ctx, ok[:2], true); err != nil {
 		t.Fatal(err)
 	}
