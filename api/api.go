@@ -22,6 +22,7 @@ import (
 	"kumo/instances"
 	"kumo/internal/clock"
 	"kumo/keypairs"
+	"kumo/launchtemplates"
 	"kumo/loadbalancer/manager"
 	"kumo/tags"
 )
@@ -33,20 +34,21 @@ type Server struct {
 	lbs       *manager.Manager
 	log       *slog.Logger
 	// MaxUpload caps the size of one uploaded image file.
-	maxUpload int64
-	ec2Auth   EC2Auth
-	region    string
-	zone      string
-	keyPairs  *keypairs.Service
-	tags      *tags.Service
-	throttle  *throttle
-	metrics   MetricsReader
-	restAuth  RESTAuth
-	hosts     *hosts.Service
-	sessions  SessionAuth
-	events    *hub
-	done      <-chan struct{}
-	clock     clock.Clock
+	maxUpload       int64
+	ec2Auth         EC2Auth
+	region          string
+	zone            string
+	keyPairs        *keypairs.Service
+	launchTemplates *launchtemplates.Service
+	tags            *tags.Service
+	throttle        *throttle
+	metrics         MetricsReader
+	restAuth        RESTAuth
+	hosts           *hosts.Service
+	sessions        SessionAuth
+	events          *hub
+	done            <-chan struct{}
+	clock           clock.Clock
 }
 
 // Options tune the API.
@@ -60,6 +62,9 @@ type Options struct {
 	// KeyPairs serves the EC2 key pair actions and checks RunInstances'
 	// KeyName; the EC2 API needs it.
 	KeyPairs *keypairs.Service
+	// LaunchTemplates serves the EC2 launch template actions and
+	// RunInstances' LaunchTemplate; the EC2 API needs it.
+	LaunchTemplates *launchtemplates.Service
 	// Tags serves the EC2 tag actions and the tags of instances; the EC2
 	// API needs it.
 	Tags *tags.Service
@@ -97,7 +102,7 @@ func New(inst *instances.Service, im *images.Service, lbs *manager.Manager, log 
 		opts.Zone = "local-a"
 	}
 	s := &Server{instances: inst, images: im, lbs: lbs, log: log, maxUpload: opts.MaxUpload,
-		ec2Auth: opts.EC2Auth, region: opts.Region, zone: opts.Zone, keyPairs: opts.KeyPairs,
+		ec2Auth: opts.EC2Auth, region: opts.Region, zone: opts.Zone, keyPairs: opts.KeyPairs, launchTemplates: opts.LaunchTemplates,
 		tags: opts.Tags, throttle: newThrottle(opts.Throttle, time.Now),
 		metrics: opts.Metrics, restAuth: opts.RESTAuth, hosts: opts.Hosts,
 		sessions: opts.Sessions, events: newHub(), done: opts.Done, clock: opts.Clock}

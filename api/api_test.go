@@ -26,6 +26,7 @@ import (
 	"kumo/internal/clock"
 	"kumo/internal/testkit"
 	"kumo/keypairs"
+	"kumo/launchtemplates"
 	"kumo/loadbalancer/manager"
 	"kumo/store"
 	"kumo/tags"
@@ -63,6 +64,7 @@ func newTestAPIWith(t *testing.T, opts Options) (srv *httptest.Server, imageID, 
 		opts.RESTAuth = headerAuth{}
 	}
 	opts.KeyPairs = keypairs.New(st, clock.Real{})
+	opts.LaunchTemplates = launchtemplates.New(st, clock.Real{})
 	opts.Tags = tags.New(st, map[string]tags.Resources{tags.Instance: svc})
 	srv = httptest.NewServer(New(svc, im, lbs, log, opts))
 	t.Cleanup(srv.Close)

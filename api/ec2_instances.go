@@ -1,12 +1,15 @@
 package api
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"kumo/api/ec2query"
 	"kumo/instances"
+	"kumo/launchtemplates"
 	"kumo/tags"
 )
 
@@ -106,13 +109,20 @@ const maxUserData = 16 << 10
 // ec2RunInstances launches between MinCount and MaxCount instances.
 func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	q := c.req
-	image, err := q.String("ImageId")
+	template, err := s.runTemplate(c)
 	if err != nil {
 		return nil, err
 	}
+	image, given := q.OptionalString("ImageId")
+	if !given {
+		image = template.ImageID
+	}
+	if image == "" {
+		return nil, ec2query.MissingParameter("ImageId")
+	}
 	typ, given := q.OptionalString("InstanceType")
 	if !given {
-		typ = "t2.micro"
+		typ = cmp.Or(template.InstanceType, "t2.micro")
 	}
 	minCount, err := q.Int("MinCount", 1, 1000)
 	if err != nil {
@@ -129,10 +139,13 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if userData == nil {
+		userData = template.UserData
+	}
 	if len(userData) > maxUserData {
 		return nil, ec2query.InvalidParameterValue("User data is limited to %d bytes", maxUserData)
 	}
-	specs, err := q.TagSpecifications()
+	specs, err := q.TagSpecifications("TagSpecification")
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +153,7 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	launchTags = withTemplateTags(template.Tags, launchTags)
 	if zone, ok := q.OptionalString("Placement.AvailabilityZone"); ok && zone != s.zone {
 		return nil, ec2query.InvalidParameterValue("Invalid availability zone: [%s]", zone)
 	}
@@ -148,7 +162,10 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyName, _ := q.OptionalString("KeyName")
+	keyName, given := q.OptionalString("KeyName")
+	if !given {
+		keyName = template.KeyName
+	}
 	token, _ := q.OptionalString("ClientToken")
 	err = c.finish(func() error {
 		if _, ok := instances.LookupType(typ); !ok {
@@ -177,6 +194,38 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 		r.Instances = append(r.Instances, s.ec2InstanceOf(in, launchTags))
 	}
 	return r, nil
+}
+
+// runTemplate is the launch template version RunInstances names with
+// LaunchTemplate.LaunchTemplateId or LaunchTemplateName and Version (the
+// default when none), or no data when it names none. What the request
+// itself sets wins over the template.
+func (s *Server) runTemplate(c *ec2Call) (launchtemplates.Data, error) {
+	ref := templateRef(c.req, "LaunchTemplate.")
+	version, _ := c.req.OptionalString("LaunchTemplate.Version")
+	if ref == (launchtemplates.Ref{}) {
+		if version != "" {
+			return launchtemplates.Data{}, ec2query.MissingParameter("LaunchTemplate.LaunchTemplateId or LaunchTemplate.LaunchTemplateName")
+		}
+		return launchtemplates.Data{}, nil
+	}
+	v, err := s.launchTemplates.Resolve(c.ctx, c.account, ref, version)
+	return v.Data, err
+}
+
+// withTemplateTags is a template's tags with the request's: a key the
+// request sets takes its value.
+func withTemplateTags(template, request []tags.Tag) []tags.Tag {
+	if len(template) == 0 {
+		return request
+	}
+	out := make([]tags.Tag, 0, len(template)+len(request))
+	for _, t := range template {
+		if !slices.ContainsFunc(request, func(r tags.Tag) bool { return r.Key == t.Key }) {
+			out = append(out, t)
+		}
+	}
+	return append(out, request...)
 }
 
 // instanceTags reads the tags of the instances to launch, checked here so

@@ -85,7 +85,7 @@ func (s *Server) ec2ImportKeyPair(c *ec2Call) (any, error) {
 // ImportKeyPair take. Key pairs keep no tags yet, so a specification that
 // carries any is refused rather than dropped.
 func refuseKeyPairTags(q *ec2query.Request) error {
-	specs, err := q.TagSpecifications()
+	specs, err := q.TagSpecifications("TagSpecification")
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (s *Server) ec2CreatePlacementGroup(c *ec2Call) (any, error) {
 		return nil, err
 	}
 	req.Partitions = partitions
-	specs, err := q.TagSpecifications()
+	specs, err := q.TagSpecifications("TagSpecification")
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"kumo/instances"
 	"kumo/internal/errs"
 	"kumo/keypairs"
+	"kumo/launchtemplates"
 	"kumo/loadbalancer"
 	"kumo/loadbalancer/manager"
 	"kumo/tags"
@@ -37,6 +38,11 @@ var errorCodes = []struct {
 	{instances.ErrGroupNotFound, http.StatusNotFound, "InvalidPlacementGroup.Unknown"},
 	{instances.ErrGroupDuplicate, http.StatusConflict, "InvalidPlacementGroup.Duplicate"},
 	{instances.ErrGroupInUse, http.StatusConflict, "InvalidPlacementGroup.InUse"},
+	{launchtemplates.ErrNameNotFound, http.StatusBadRequest, "InvalidLaunchTemplateName.NotFoundException"},
+	{launchtemplates.ErrIDNotFound, http.StatusBadRequest, "InvalidLaunchTemplateId.NotFound"},
+	{launchtemplates.ErrVersionNotFound, http.StatusBadRequest, "InvalidLaunchTemplateId.VersionNotFound"},
+	{launchtemplates.ErrDuplicate, http.StatusBadRequest, "InvalidLaunchTemplateName.AlreadyExistsException"},
+	{launchtemplates.ErrMalformedName, http.StatusBadRequest, "InvalidLaunchTemplateName.MalformedException"},
 	{keypairs.ErrNotFound, http.StatusNotFound, "InvalidKeyPair.NotFound"},
 	{keypairs.ErrDuplicate, http.StatusConflict, "InvalidKeyPair.Duplicate"},
 	{keypairs.ErrFormat, http.StatusBadRequest, "InvalidKeyPair.Format"},

@@ -77,6 +77,18 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 			}
 			aws(nil, "ec2", "import-key-pair", "--key-name", "cli-"+version, "--public-key-material", "fileb://"+publicKey)
 			aws(nil, "ec2", "create-placement-group", "--group-name", "pg-"+version, "--strategy", "spread")
+			aws(nil, "ec2", "create-launch-template", "--launch-template-name", "lt-"+version,
+				"--launch-template-data", `{"ImageId":"`+ami+`","InstanceType":"t2.nano","TagSpecifications":[{"ResourceType":"instance","Tags":[{"Key":"from","Value":"template"}]}]}`)
+			var templates struct {
+				LaunchTemplateVersions []struct {
+					VersionNumber      int
+					LaunchTemplateData struct{ ImageId, InstanceType string }
+				}
+			}
+			aws(&templates, "ec2", "describe-launch-template-versions", "--launch-template-name", "lt-"+version, "--versions", "$Latest")
+			if len(templates.LaunchTemplateVersions) != 1 || templates.LaunchTemplateVersions[0].LaunchTemplateData.ImageId != ami {
+				t.Fatalf("describe-launch-template-versions: %+v", templates)
+			}
 			var groups struct {
 				PlacementGroups []struct{ GroupName, Strategy, State string }
 			}
@@ -84,7 +96,7 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 			if len(groups.PlacementGroups) != 1 || groups.PlacementGroups[0].Strategy != "spread" || groups.PlacementGroups[0].State != "available" {
 				t.Fatalf("describe-placement-groups: %+v", groups)
 			}
-			aws(&run, "ec2", "run-instances", "--image-id", ami, "--instance-type", "t2.nano", "--count", "1",
+			aws(&run, "ec2", "run-instances", "--launch-template", "LaunchTemplateName=lt-"+version, "--count", "1",
 				"--placement", "GroupName=pg-"+version,
 				"--user-data", "file://"+userData, "--key-name", "cli-"+version,
 				"--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=cli-"+version+"}]")
@@ -109,7 +121,7 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 				Reservations []struct{ Instances []struct{ InstanceId string } }
 			}
 			aws(&found, "ec2", "describe-instances", "--filters", "Name=tag:Name,Values=cli-"+version, "Name=instance-state-name,Values=running",
-				"Name=placement-group-name,Values=pg-"+version)
+				"Name=placement-group-name,Values=pg-"+version, "Name=tag:from,Values=template")
 			if len(found.Reservations) != 1 || found.Reservations[0].Instances[0].InstanceId != id {
 				t.Fatalf("describe-instances by tag: %+v", found)
 			}
@@ -131,6 +143,7 @@ func TestAWSCLIDrivesRealInstances(t *testing.T) {
 			aws(nil, "ec2", "terminate-instances", "--instance-ids", id)
 			waitEC2State(t, aws, id, "terminated")
 			aws(nil, "ec2", "delete-placement-group", "--group-name", "pg-"+version)
+			aws(nil, "ec2", "delete-launch-template", "--launch-template-name", "lt-"+version)
 
 			out, err := awsCommand(c, path, "not-the-secret", "ec2", "describe-instances").CombinedOutput()
 			if err == nil || !(strings.Contains(string(out), "SignatureDoesNotMatch") || strings.Contains(string(out), "AuthFailure")) {

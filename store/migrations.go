@@ -337,6 +337,28 @@ ALTER TABLE instances ADD COLUMN placement_group_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE instances ADD COLUMN partition_number INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX instances_placement_group ON instances(placement_group) WHERE placement_group != '';
 `,
+	11: `
+-- Launch templates, each an account's, and their numbered versions, which
+-- never change once made. data is the version's launch parameters as the
+-- launchtemplates package writes them (JSON).
+CREATE TABLE launch_templates (
+	id              TEXT PRIMARY KEY,
+	owner           TEXT NOT NULL,
+	name            TEXT NOT NULL,
+	default_version INTEGER NOT NULL,
+	latest_version  INTEGER NOT NULL,
+	created_at      TEXT NOT NULL,
+	UNIQUE (owner, name)
+);
+CREATE TABLE launch_template_versions (
+	template_id TEXT NOT NULL REFERENCES launch_templates(id) ON DELETE CASCADE,
+	version     INTEGER NOT NULL,
+	description TEXT NOT NULL DEFAULT '',
+	data        TEXT NOT NULL,
+	created_at  TEXT NOT NULL,
+	PRIMARY KEY (template_id, version)
+);
+`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

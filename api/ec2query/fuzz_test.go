@@ -82,7 +82,7 @@ func FuzzParse(f *testing.F) {
 		for _, tg := range tags {
 			out.Tags = append(out.Tags, tag{tg.Key, tg.Value})
 		}
-		specs, e := req.TagSpecifications()
+		specs, e := req.TagSpecifications("TagSpecification")
 		out.add(e)
 		for _, sp := range specs {
 			out.Names = append(out.Names, sp.ResourceType)

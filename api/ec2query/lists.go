@@ -93,16 +93,16 @@ func (r *Request) Tags(prefix string) ([]Tag, error) {
 	return out, nil
 }
 
-// TagSpecifications returns TagSpecification.N.ResourceType with its
-// TagSpecification.N.Tag.M.
-func (r *Request) TagSpecifications() ([]TagSpecification, error) {
-	n, err := r.members("TagSpecification", false)
+// TagSpecifications returns prefix.N.ResourceType with its prefix.N.Tag.M
+// (TagSpecification.1.Tag.1.Key).
+func (r *Request) TagSpecifications(prefix string) ([]TagSpecification, error) {
+	n, err := r.members(prefix, false)
 	if err != nil || n == 0 {
 		return nil, err
 	}
 	out := make([]TagSpecification, n)
 	for i := range out {
-		p := "TagSpecification." + strconv.Itoa(i+1)
+		p := prefix + "." + strconv.Itoa(i+1)
 		if out[i].ResourceType, err = r.String(p + ".ResourceType"); err != nil {
 			return nil, err
 		}

@@ -162,7 +162,7 @@ func TestTagSpecifications(t *testing.T) {
 		{"TagSpecification.2.ResourceType=instance", nil, "InvalidParameterValue"},
 	}
 	for _, tt := range tests {
-		got, err := parse(t, tt.params).TagSpecifications()
+		got, err := parse(t, tt.params).TagSpecifications("TagSpecification")
 		checkErr(t, err, tt.code)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: TagSpecifications = %+v, want %+v", tt.params, got, tt.want)
@@ -178,7 +178,7 @@ func TestListsApart(t *testing.T) {
 	if err != nil || len(tags) != 1 || tags[0].Key != "a" {
 		t.Fatalf("Tags = %+v, %v", tags, err)
 	}
-	specs, err := req.TagSpecifications()
+	specs, err := req.TagSpecifications("TagSpecification")
 	if err != nil || len(specs) != 1 || specs[0].Tags[0].Key != "b" {
 		t.Fatalf("TagSpecifications = %+v, %v", specs, err)
 	}

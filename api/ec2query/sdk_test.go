@@ -79,7 +79,7 @@ func TestSDKRunInstances(t *testing.T) {
 		p.MinCount = must(req.Int("MinCount", 1, 20))
 		p.MaxCount = must(req.Int("MaxCount", 1, 20))
 		p.UserData = must(req.Blob("UserData"))
-		p.Specs = must(req.TagSpecifications())
+		p.Specs = must(req.TagSpecifications("TagSpecification"))
 		p.Unused = req.Unused()
 		got <- p
 		Write(w, req.Action, "req-run", reservation{

@@ -29,6 +29,7 @@ import (
 	"kumo/internal/clock"
 	"kumo/internal/ids"
 	"kumo/keypairs"
+	"kumo/launchtemplates"
 	"kumo/loadbalancer/manager"
 	"kumo/metrics"
 	"kumo/scheduler"
@@ -214,7 +215,8 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	opts := api.Options{EC2Auth: auth, RESTAuth: auth, Hosts: fleet, Region: cfg.region, Zone: cfg.zone, KeyPairs: keys,
-		Tags: tags.New(st, map[string]tags.Resources{tags.Instance: svc}), Metrics: met,
+		LaunchTemplates: launchtemplates.New(st, clk),
+		Tags:            tags.New(st, map[string]tags.Resources{tags.Instance: svc}), Metrics: met,
 		Sessions: sessions, Done: ctx.Done()}
 	if cfg.throttle {
 		opts.Throttle = api.DefaultThrottle
