@@ -532,3 +532,57 @@ func TestPlacementGroupsOverREST(t *testing.T) {
 		t.Fatalf("another account lists %d %+v", code, list)
 	}
 }
+
+func TestLaunchTemplatesOverREST(t *testing.T) {
+	srv, _, _ := newTestAPI(t)
+	const alice = "111111111111"
+	var v struct {
+		TemplateID string `json:"template_id"`
+		Version    int
+	}
+	if code := callAs(t, srv, alice, "POST", "/api/v1/launch-templates", map[string]any{"name": "web",
+		"data": map[string]any{"image_id": "tiny", "instance_type": "t2.nano", "tags": []map[string]string{{"key": "role", "value": "web"}}}}, &v); code != 201 || v.Version != 1 {
+		t.Fatalf("create: %d %+v", code, v)
+	}
+	if code := callAs(t, srv, alice, "POST", "/api/v1/launch-templates/web/versions", map[string]any{"source_version": "1",
+		"data": map[string]any{"instance_type": "t2.small"}}, &v); code != 201 || v.Version != 2 {
+		t.Fatalf("add a version: %d %+v", code, v)
+	}
+	var run struct {
+		Instances []struct{ ID, Type string }
+	}
+	if code := callAs(t, srv, alice, "POST", "/api/v1/instances", map[string]any{"launch_template": "web", "launch_template_version": "$Latest"}, &run); code != 201 || run.Instances[0].Type != "t2.small" {
+		t.Fatalf("run from $Latest: %d %+v", code, run)
+	}
+	// The request's own type wins over the template's.
+	if code := callAs(t, srv, alice, "POST", "/api/v1/instances", map[string]any{"launch_template": v.TemplateID, "type": "t2.micro"}, &run); code != 201 || run.Instances[0].Type != "t2.micro" {
+		t.Fatalf("run by id with a type: %d %+v", code, run)
+	}
+	var doc errDoc
+	if code := callAs(t, srv, "222222222222", "POST", "/api/v1/instances", map[string]any{"launch_template": "web"}, &doc); code != 400 || doc.Error.Code != "InvalidLaunchTemplateName.NotFoundException" {
+		t.Fatalf("another account's template: %d %+v", code, doc)
+	}
+	var versions struct {
+		Versions []struct {
+			Version int
+			Default bool
+			Data    struct {
+				ImageID      string `json:"image_id"`
+				InstanceType string `json:"instance_type"`
+			}
+		}
+	}
+	if code := callAs(t, srv, alice, "POST", "/api/v1/launch-templates/web/default", map[string]any{"version": "2"}, nil); code != 200 {
+		t.Fatalf("set default: %d", code)
+	}
+	if code := callAs(t, srv, alice, "GET", "/api/v1/launch-templates/web/versions", nil, &versions); code != 200 || len(versions.Versions) != 2 ||
+		!versions.Versions[1].Default || versions.Versions[1].Data.ImageID != "tiny" {
+		t.Fatalf("versions: %d %+v", code, versions)
+	}
+	if code := callAs(t, srv, alice, "DELETE", "/api/v1/launch-templates/web", nil, nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code := callAs(t, srv, alice, "GET", "/api/v1/launch-templates/web/versions", nil, &doc); code != 400 || doc.Error.Code != "InvalidLaunchTemplateName.NotFoundException" {
+		t.Fatalf("versions of a deleted template: %d %+v", code, doc)
+	}
+}

@@ -3,7 +3,6 @@ package api
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -113,17 +112,6 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	image, given := q.OptionalString("ImageId")
-	if !given {
-		image = template.ImageID
-	}
-	if image == "" {
-		return nil, ec2query.MissingParameter("ImageId")
-	}
-	typ, given := q.OptionalString("InstanceType")
-	if !given {
-		typ = cmp.Or(template.InstanceType, "t2.micro")
-	}
 	minCount, err := q.Int("MinCount", 1, 1000)
 	if err != nil {
 		return nil, err
@@ -139,9 +127,6 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if userData == nil {
-		userData = template.UserData
-	}
 	if len(userData) > maxUserData {
 		return nil, ec2query.InvalidParameterValue("User data is limited to %d bytes", maxUserData)
 	}
@@ -153,7 +138,6 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	launchTags = withTemplateTags(template.Tags, launchTags)
 	if zone, ok := q.OptionalString("Placement.AvailabilityZone"); ok && zone != s.zone {
 		return nil, ec2query.InvalidParameterValue("Invalid availability zone: [%s]", zone)
 	}
@@ -162,10 +146,16 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	keyName, given := q.OptionalString("KeyName")
-	if !given {
-		keyName = template.KeyName
+	own := launchtemplates.Data{UserData: userData, Tags: launchTags}
+	own.ImageID, _ = q.OptionalString("ImageId")
+	own.InstanceType, _ = q.OptionalString("InstanceType")
+	own.KeyName, _ = q.OptionalString("KeyName")
+	launch := template.Overlay(own)
+	if launch.ImageID == "" {
+		return nil, ec2query.MissingParameter("ImageId")
 	}
+	image, typ, keyName := launch.ImageID, cmp.Or(launch.InstanceType, "t2.micro"), launch.KeyName
+	userData, launchTags = launch.UserData, launch.Tags
 	token, _ := q.OptionalString("ClientToken")
 	err = c.finish(func() error {
 		if _, ok := instances.LookupType(typ); !ok {
@@ -198,8 +188,7 @@ func (s *Server) ec2RunInstances(c *ec2Call) (any, error) {
 
 // runTemplate is the launch template version RunInstances names with
 // LaunchTemplate.LaunchTemplateId or LaunchTemplateName and Version (the
-// default when none), or no data when it names none. What the request
-// itself sets wins over the template.
+// default when none), or no data when it names none.
 func (s *Server) runTemplate(c *ec2Call) (launchtemplates.Data, error) {
 	ref := templateRef(c.req, "LaunchTemplate.")
 	version, _ := c.req.OptionalString("LaunchTemplate.Version")
@@ -211,21 +200,6 @@ func (s *Server) runTemplate(c *ec2Call) (launchtemplates.Data, error) {
 	}
 	v, err := s.launchTemplates.Resolve(c.ctx, c.account, ref, version)
 	return v.Data, err
-}
-
-// withTemplateTags is a template's tags with the request's: a key the
-// request sets takes its value.
-func withTemplateTags(template, request []tags.Tag) []tags.Tag {
-	if len(template) == 0 {
-		return request
-	}
-	out := make([]tags.Tag, 0, len(template)+len(request))
-	for _, t := range template {
-		if !slices.ContainsFunc(request, func(r tags.Tag) bool { return r.Key == t.Key }) {
-			out = append(out, t)
-		}
-	}
-	return append(out, request...)
 }
 
 // instanceTags reads the tags of the instances to launch, checked here so

@@ -45,12 +45,28 @@ func (s *Server) runInstances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	userData, err := base64.StdEncoding.DecodeString(req.UserData)
+	launch, err := dataOf(wire.LaunchTemplateData{ImageID: req.Image, InstanceType: req.Type, UserData: req.UserData})
 	if err != nil {
-		return badRequest("user_data must be base64-encoded")
+		return err
+	}
+	if req.LaunchTemplate != "" {
+		v, err := s.launchTemplates.Resolve(c.Request().Context(), accountOf(c), templateRefOf(req.LaunchTemplate), req.LaunchTemplateVersion)
+		if err != nil {
+			return err
+		}
+		launch = v.Data.Overlay(launch)
+	} else if req.LaunchTemplateVersion != "" {
+		return badRequest("launch_template_version needs a launch_template")
+	}
+	if launch.KeyName != "" {
+		// A template's key pair must still be the caller's.
+		if _, err := s.keyPairs.Get(c.Request().Context(), accountOf(c), launch.KeyName); err != nil {
+			return err
+		}
 	}
 	out, err := s.instances.For(accountOf(c)).Run(c.Request().Context(), instances.RunRequest{
-		Image: req.Image, Type: req.Type, MinCount: minCount, MaxCount: maxCount, Name: req.Name, UserData: userData,
+		Image: launch.ImageID, Type: launch.InstanceType, MinCount: minCount, MaxCount: maxCount, Name: req.Name,
+		UserData: launch.UserData, KeyName: launch.KeyName, Tags: launch.Tags,
 		PlacementGroup: req.PlacementGroup, Partition: req.Partition,
 	})
 	if err != nil {

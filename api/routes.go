@@ -61,6 +61,13 @@ func (s *Server) routes() []Route {
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/serial-console", Handler: s.serialConsole},
 		{Method: http.MethodGet, Path: "/api/v1/instances/:id/metrics", Handler: instanceMetrics(func(c echo.Context) instanceGetter { return s.instances.For(accountOf(c)) }, s.metrics)},
 
+		{Method: http.MethodGet, Path: "/api/v1/launch-templates", Handler: s.listLaunchTemplates},
+		{Method: http.MethodPost, Path: "/api/v1/launch-templates", Handler: s.createLaunchTemplate},
+		{Method: http.MethodDelete, Path: "/api/v1/launch-templates/:ref", Handler: s.deleteLaunchTemplate},
+		{Method: http.MethodGet, Path: "/api/v1/launch-templates/:ref/versions", Handler: s.listLaunchTemplateVersions},
+		{Method: http.MethodPost, Path: "/api/v1/launch-templates/:ref/versions", Handler: s.createLaunchTemplateVersion},
+		{Method: http.MethodPost, Path: "/api/v1/launch-templates/:ref/default", Handler: s.setLaunchTemplateDefault},
+
 		{Method: http.MethodGet, Path: "/api/v1/placement-groups", Handler: s.listPlacementGroups},
 		{Method: http.MethodPost, Path: "/api/v1/placement-groups", Handler: s.createPlacementGroup},
 		{Method: http.MethodDelete, Path: "/api/v1/placement-groups/:name", Handler: s.deletePlacementGroup},

@@ -27,8 +27,10 @@ func TestInstanceLifecycle(t *testing.T) {
 	// stop and be in an image made from the instance.
 	userData := filepath.Join(t.TempDir(), "boot.sh")
 	os.WriteFile(userData, []byte("#!/bin/sh\n[ -f /data/born ] || hostname > /data/born\ncp /data/born /www/born\n"), 0o644)
+	// Launched from a template that holds the image, type and user data.
+	c.MustCLI("launch-templates", "create", "web", "--image", "kumo-tiny", "--type", "t2.nano", "--user-data", userData)
 	started := time.Now()
-	ins := c.Run("--image", "kumo-tiny", "--type", "t2.nano", "--count", "2", "--name", "web", "--user-data", userData)
+	ins := c.Run("--launch-template", "web", "--count", "2", "--name", "web")
 	if len(ins) != 2 {
 		t.Fatalf("launched %d instances", len(ins))
 	}

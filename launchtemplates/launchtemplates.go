@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -55,8 +56,9 @@ type Data struct {
 	Tags         []tags.Tag `json:"tags,omitempty"` // of the instances launched
 }
 
-// overlay is d with what o sets.
-func (d Data) overlay(o Data) Data {
+// Overlay is d with what o sets: o's fields where it has them, and its
+// tags over d's, key by key.
+func (d Data) Overlay(o Data) Data {
 	if o.ImageID != "" {
 		d.ImageID = o.ImageID
 	}
@@ -69,8 +71,14 @@ func (d Data) overlay(o Data) Data {
 	if o.UserData != nil {
 		d.UserData = o.UserData
 	}
-	if o.Tags != nil {
-		d.Tags = o.Tags
+	if len(o.Tags) > 0 {
+		merged := make([]tags.Tag, 0, len(d.Tags)+len(o.Tags))
+		for _, t := range d.Tags {
+			if !slices.ContainsFunc(o.Tags, func(n tags.Tag) bool { return n.Key == t.Key }) {
+				merged = append(merged, t)
+			}
+		}
+		d.Tags = append(merged, o.Tags...)
 	}
 	return d
 }
@@ -157,7 +165,7 @@ func (s *Service) CreateVersion(ctx context.Context, owner string, ref Ref, sour
 		if err != nil {
 			return Version{}, err
 		}
-		d = base.Data.overlay(d)
+		d = base.Data.Overlay(d)
 	}
 	data, err := json.Marshal(d)
 	if err != nil {

@@ -54,6 +54,76 @@ type RunRequest struct {
 	// Partition one of a partition group's partitions (0: any).
 	PlacementGroup string `json:"placement_group,omitempty"`
 	Partition      int    `json:"partition,omitempty"`
+	// LaunchTemplate names one of the caller's launch templates, by name
+	// or id, and LaunchTemplateVersion its version (a number, $Latest or
+	// $Default, the default). What the request sets wins over it.
+	LaunchTemplate        string `json:"launch_template,omitempty"`
+	LaunchTemplateVersion string `json:"launch_template_version,omitempty"`
+}
+
+// LaunchTemplateData is what a launch template version launches with.
+type LaunchTemplateData struct {
+	ImageID      string `json:"image_id,omitempty"`
+	InstanceType string `json:"instance_type,omitempty"`
+	KeyName      string `json:"key_name,omitempty"`
+	UserData     string `json:"user_data,omitempty"` // base64
+	Tags         []Tag  `json:"tags,omitempty"`
+}
+
+// Tag is a key and its value.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// LaunchTemplate is one of an account's launch templates.
+type LaunchTemplate struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	DefaultVersion int       `json:"default_version"`
+	LatestVersion  int       `json:"latest_version"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// LaunchTemplates is a listing of launch templates.
+type LaunchTemplates struct {
+	LaunchTemplates []LaunchTemplate `json:"launch_templates"`
+}
+
+// LaunchTemplateVersion is one version of a launch template.
+type LaunchTemplateVersion struct {
+	TemplateID   string             `json:"template_id"`
+	TemplateName string             `json:"template_name"`
+	Version      int                `json:"version"`
+	Default      bool               `json:"default"`
+	Description  string             `json:"description,omitempty"`
+	Data         LaunchTemplateData `json:"data"`
+	CreatedAt    time.Time          `json:"created_at"`
+}
+
+// LaunchTemplateVersions is a listing of a template's versions.
+type LaunchTemplateVersions struct {
+	Versions []LaunchTemplateVersion `json:"versions"`
+}
+
+// CreateLaunchTemplateRequest makes a launch template with its version 1.
+type CreateLaunchTemplateRequest struct {
+	Name        string             `json:"name"`
+	Description string             `json:"description,omitempty"`
+	Data        LaunchTemplateData `json:"data"`
+}
+
+// CreateLaunchTemplateVersionRequest adds a version: Data, or
+// SourceVersion's data with what Data sets.
+type CreateLaunchTemplateVersionRequest struct {
+	SourceVersion string             `json:"source_version,omitempty"`
+	Description   string             `json:"description,omitempty"`
+	Data          LaunchTemplateData `json:"data"`
+}
+
+// SetDefaultVersionRequest makes a version the default.
+type SetDefaultVersionRequest struct {
+	Version string `json:"version"`
 }
 
 // PlacementGroup is one of an account's placement groups.

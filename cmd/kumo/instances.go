@@ -24,7 +24,7 @@ func instanceRows(list []wire.Instance) [][]string {
 var instanceHeader = []string{"ID", "NAME", "TYPE", "STATE", "PRIVATE IP", "HOST", "IMAGE", "LAUNCHED"}
 
 func newRunCmd(g *globals) *cobra.Command {
-	var image, typ, name, userDataFile, group string
+	var image, typ, name, userDataFile, group, template string
 	var count, partition int
 	var wait bool
 	cmd := &cobra.Command{
@@ -33,6 +33,16 @@ func newRunCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			body := wire.RunRequest{Image: image, Type: typ, Count: &count, Name: name, PlacementGroup: group, Partition: partition}
+			if template != "" {
+				// The template's image and type stand unless given here.
+				body.LaunchTemplate, body.LaunchTemplateVersion, _ = strings.Cut(template, ":")
+				if !cmd.Flags().Changed("image") {
+					body.Image = ""
+				}
+				if !cmd.Flags().Changed("type") {
+					body.Type = ""
+				}
+			}
 			if userDataFile != "" {
 				data, err := os.ReadFile(userDataFile)
 				if err != nil {
@@ -70,6 +80,7 @@ func newRunCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&userDataFile, "user-data", "", "file whose content the guest runs at boot if it starts with #!")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait until the instances run")
 	cmd.Flags().StringVar(&group, "placement-group", "", "launch into this placement group")
+	cmd.Flags().StringVar(&template, "launch-template", "", "launch from this template, NAME or NAME:VERSION (a number, $Latest; default $Default)")
 	cmd.Flags().IntVar(&partition, "partition", 0, "a partition group's partition to launch into (default: any)")
 	return cmd
 }

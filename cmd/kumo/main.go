@@ -46,7 +46,7 @@ func newRoot() *cobra.Command {
 		newConsoleOutputCmd(g), newConsoleCmd(g),
 		newTypesCmd(g),
 		newLBCmd(g),
-		newHostsCmd(g), newPlacementGroupsCmd(g),
+		newHostsCmd(g), newPlacementGroupsCmd(g), newLaunchTemplatesCmd(g),
 		newDevCmd(g),
 	)
 	return root
