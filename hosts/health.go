@@ -39,6 +39,29 @@ func reportOf(info hypervisor.HostInfo) store.HostReport {
 func (s *Service) Driver(ref string) (hypervisor.Driver, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	c, err := s.connLocked(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.drv == nil || c.health != HealthUp {
+		return nil, errs.New(ErrUnreachable, "host '%s' is %s", c.name, c.health)
+	}
+	return c.drv, nil
+}
+
+// Names returns the id and the name of a host named by either, from what
+// the service holds: no store read, for callers on a launch's path.
+func (s *Service) Names(ref string) (id, name string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.connLocked(ref)
+	if err != nil {
+		return "", "", err
+	}
+	return c.id, c.name, nil
+}
+
+func (s *Service) connLocked(ref string) (*conn, error) {
 	c, ok := s.conns[ref]
 	if !ok {
 		c, ok = s.conns[s.ids[ref]]
@@ -46,10 +69,26 @@ func (s *Service) Driver(ref string) (hypervisor.Driver, error) {
 	if !ok {
 		return nil, errs.New(ErrNotFound, "the host '%s' does not exist", ref)
 	}
-	if c.drv == nil || c.health != HealthUp {
-		return nil, errs.New(ErrUnreachable, "host '%s' is %s", c.name, c.health)
+	return c, nil
+}
+
+// UpHost is a host that is up, with its connection.
+type UpHost struct {
+	Name   string
+	Driver hypervisor.Driver
+}
+
+// Up returns the hosts that are up now, in no order.
+func (s *Service) Up() []UpHost {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []UpHost
+	for _, c := range s.conns {
+		if c.drv != nil && c.health == HealthUp {
+			out = append(out, UpHost{Name: c.name, Driver: c.drv})
+		}
 	}
-	return c.drv, nil
+	return out
 }
 
 // OnHealthChange registers fn to hear of every change of a host's health:

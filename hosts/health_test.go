@@ -63,6 +63,12 @@ func TestDownHostIsAvoidedAndReconnected(t *testing.T) {
 	if _, err := e.svc.Driver(a.ID); !errors.Is(err, hosts.ErrUnreachable) {
 		t.Fatalf("driver of a down host: %v", err)
 	}
+	if up := e.svc.Up(); len(up) != 1 || up[0].Name != "b" {
+		t.Fatalf("hosts up while a is down: %+v", up)
+	}
+	if id, name, err := e.svc.Names("a"); id != a.ID || name != "a" || err != nil {
+		t.Fatalf("Names(a) of a down host = %s, %s, %v", id, name, err)
+	}
 	if _, err := before.Host(ctx); err == nil {
 		t.Fatal("the dropped connection was not closed")
 	}

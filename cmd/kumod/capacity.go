@@ -24,11 +24,11 @@ type fleetCapacity struct {
 func (f fleetCapacity) Claim(ctx context.Context, p instances.Placement, typ instances.Type, ids []string, atLeast int) ([]instances.Placed, error) {
 	only := make([]string, len(p.Hosts))
 	for i, name := range p.Hosts {
-		h, err := f.fleet.Get(ctx, name)
+		id, _, err := f.fleet.Names(name)
 		if err != nil {
 			return nil, err
 		}
-		only[i] = h.ID
+		only[i] = id
 	}
 	req := scheduler.Request{InstanceType: typ.Name, Size: sizeOf(typ), Partition: p.Partition, Strategy: f.strategy}
 	if g := p.Group; g != nil {
@@ -53,33 +53,29 @@ func (f fleetCapacity) Claim(ctx context.Context, p instances.Placement, typ ins
 }
 
 // placed says where each assignment went, with its host's name,
-// releasing the claims when a host cannot be read.
+// releasing the claims when a host was removed meanwhile.
 func (f fleetCapacity) placed(ctx context.Context, as []scheduler.Assignment, ids []string) ([]instances.Placed, error) {
-	names := map[string]string{} // by host id
 	out := make([]instances.Placed, len(as))
 	for i, a := range as {
-		if _, ok := names[a.HostID]; !ok {
-			h, err := f.fleet.Get(ctx, a.HostID)
-			if err != nil {
-				f.Release(context.WithoutCancel(ctx), ids...)
-				return nil, err
-			}
-			names[a.HostID] = h.Name
+		_, name, err := f.fleet.Names(a.HostID)
+		if err != nil {
+			f.Release(context.WithoutCancel(ctx), ids...)
+			return nil, err
 		}
-		out[i] = instances.Placed{Host: names[a.HostID], Partition: a.Partition}
+		out[i] = instances.Placed{Host: name, Partition: a.Partition}
 	}
 	return out, nil
 }
 
 func (f fleetCapacity) Adopt(ctx context.Context, at instances.Placed, group string, typ instances.Type, ids ...string) error {
-	h, err := f.fleet.Get(ctx, at.Host)
+	hostID, _, err := f.fleet.Names(at.Host)
 	if err != nil {
 		return err
 	}
 	claims := make([]store.Claim, len(ids))
 	size := sizeOf(typ)
 	for i, id := range ids {
-		claims[i] = store.Claim{InstanceID: id, HostID: h.ID, VCPUs: size.VCPUs, MemoryMiB: size.MemoryMiB,
+		claims[i] = store.Claim{InstanceID: id, HostID: hostID, VCPUs: size.VCPUs, MemoryMiB: size.MemoryMiB,
 			Group: group, Partition: at.Partition}
 	}
 	_, err = f.fleet.Adopt(ctx, claims...)
@@ -120,21 +116,10 @@ func (f fleetDrivers) Driver(name string) (hypervisor.Driver, error) { return f.
 type fleetStats struct{ fleet *hosts.Service }
 
 func (f fleetStats) DomainStats(ctx context.Context) ([]hypervisor.DomainStats, error) {
-	list, err := f.fleet.List(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var all []hypervisor.DomainStats
 	var failed []error
-	for _, h := range list {
-		if h.Health != hosts.HealthUp {
-			continue
-		}
-		drv, err := f.fleet.Driver(h.ID)
-		if err != nil {
-			continue // went down since the listing
-		}
-		reader, ok := drv.(hypervisor.StatsReader)
+	for _, h := range f.fleet.Up() {
+		reader, ok := h.Driver.(hypervisor.StatsReader)
 		if !ok {
 			continue
 		}
