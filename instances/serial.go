@@ -113,7 +113,7 @@ func (s *Service) Console(ctx context.Context, id string) (*Viewer, error) {
 		s.consoles[id] = shared
 		go shared.pump()
 	}
-	return shared.join()
+	return shared.join(), nil
 }
 
 // recentLines is the end of the console log, from a line start so that a
@@ -129,18 +129,17 @@ func recentLines(path string) []byte {
 	return nil
 }
 
-func (c *sharedConsole) join() (*Viewer, error) {
+// join adds a viewer. Callers hold the service's consoleMu, under which
+// an ended console is never among the open ones.
+func (c *sharedConsole) join() *Viewer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ended {
-		return nil, fmt.Errorf("console of %s: %w", c.id, ErrConsoleEnded)
-	}
 	v := &Viewer{out: make(chan []byte, viewerBacklog), shared: c}
 	if len(c.history) > 0 {
 		v.out <- bytes.Clone(c.history)
 	}
 	c.viewers[v] = true
-	return v, nil
+	return v
 }
 
 // pump hands what the guest prints to every viewer until the console
