@@ -54,8 +54,13 @@ func (c *client) do(method, path string, body any, out any) error {
 		}
 		r = bytes.NewReader(data)
 	}
-	sum := sha256.Sum256(data)
-	return c.send(method, path, "application/json", r, hex.EncodeToString(sum[:]), out)
+	return c.send(method, path, "application/json", r, payloadHash(data), out)
+}
+
+// payloadHash is what a signed request says of its body.
+func payloadHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // upload streams body, signed as UNSIGNED-PAYLOAD: hashing gigabytes

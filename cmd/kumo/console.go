@@ -25,9 +25,6 @@ const escapeKey = 0x1d
 // to the last line.
 const quietAfterInput = 2 * time.Second
 
-// emptySHA256 is the payload hash of a request without a body.
-const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
 func newConsoleCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "console INSTANCE_ID",
@@ -45,7 +42,7 @@ func newConsoleCmd(g *globals) *cobra.Command {
 
 func attachConsole(c *client, id string, stdin *os.File, stdout, stderr io.Writer) error {
 	path := "/api/v1/instances/" + url.PathEscape(id) + "/serial-console"
-	req, err := c.signed(http.MethodGet, path, "", nil, emptySHA256)
+	req, err := c.signed(http.MethodGet, path, "", nil, payloadHash(nil))
 	if err != nil {
 		return err
 	}
